@@ -1,0 +1,208 @@
+/**
+ * Every C struct this package reads or writes, declared once with the layout
+ * engine, per ABI. The C spelling of each is in the comment above it.
+ *
+ * @module
+ */
+
+import { type Abi, type AbiName, defineStruct, hostAbi, resolveAbi } from "./layout.ts";
+
+function declare(abi: Abi) {
+  const linux = abi.os === "linux";
+  const darwin = abi.os === "darwin";
+  const o = { abi } as const;
+
+  // struct timeval { time_t tv_sec; suseconds_t tv_usec; }
+  // (Windows: long, long; macOS: __darwin_time_t, __darwin_suseconds_t = int32)
+  const timeval = defineStruct(
+    [["tv_sec", "long"], ["tv_usec", darwin ? "i32" : "long"]] as const,
+    { ...o, name: "timeval" },
+  );
+
+  // struct pcap_pkthdr { struct timeval ts; bpf_u_int32 caplen; bpf_u_int32 len; }
+  const pcap_pkthdr = defineStruct(
+    [["ts", timeval], ["caplen", "u32"], ["len", "u32"]] as const,
+    { ...o, name: "pcap_pkthdr" },
+  );
+
+  // struct pcap_if { struct pcap_if *next; char *name; char *description;
+  //                  struct pcap_addr *addresses; bpf_u_int32 flags; }
+  const pcap_if = defineStruct(
+    [["next", "ptr"], ["name", "ptr"], ["description", "ptr"], ["addresses", "ptr"], [
+      "flags",
+      "u32",
+    ]] as const,
+    { ...o, name: "pcap_if" },
+  );
+
+  // struct pcap_addr { struct pcap_addr *next; struct sockaddr *addr, *netmask,
+  //                    *broadaddr, *dstaddr; }
+  const pcap_addr = defineStruct(
+    [["next", "ptr"], ["addr", "ptr"], ["netmask", "ptr"], ["broadaddr", "ptr"], [
+      "dstaddr",
+      "ptr",
+    ]] as const,
+    { ...o, name: "pcap_addr" },
+  );
+
+  // BSD: struct sockaddr { uint8_t sa_len; sa_family_t sa_family; char sa_data[14]; }
+  // else: struct sockaddr { sa_family_t sa_family (u16); char sa_data[14]; }
+  const familyFields = abi.sockaddrHasLen
+    ? ([["sa_len", "u8"], ["sa_family", "u8"]] as const)
+    : ([["sa_family", "u16"]] as const);
+  const sockaddr = defineStruct(
+    [...familyFields, ["sa_data", { of: "u8", count: 14 }]] as const,
+    { ...o, name: "sockaddr" },
+  );
+
+  // struct sockaddr_in { [sin_len;] sa_family_t sin_family; in_port_t sin_port;
+  //                      struct in_addr sin_addr; char sin_zero[8]; }
+  const sockaddr_in = defineStruct(
+    [...familyFields, ["sin_port", "u16"], ["sin_addr", "u32"], [
+      "sin_zero",
+      { of: "u8", count: 8 },
+    ]] as const,
+    { ...o, name: "sockaddr_in" },
+  );
+
+  // struct sockaddr_in6 { [sin6_len;] sa_family_t sin6_family; in_port_t sin6_port;
+  //   uint32_t sin6_flowinfo; struct in6_addr sin6_addr; uint32_t sin6_scope_id; }
+  const sockaddr_in6 = defineStruct(
+    [
+      ...familyFields,
+      ["sin6_port", "u16"],
+      ["sin6_flowinfo", "u32"],
+      ["sin6_addr", { of: "u8", count: 16 }],
+      ["sin6_scope_id", "u32"],
+    ] as const,
+    { ...o, name: "sockaddr_in6" },
+  );
+
+  // Linux: struct sockaddr_ll { unsigned short sll_family; __be16 sll_protocol;
+  //   int sll_ifindex; unsigned short sll_hatype; unsigned char sll_pkttype;
+  //   unsigned char sll_halen; unsigned char sll_addr[8]; }
+  const sockaddr_ll = defineStruct(
+    [
+      ["sll_family", "u16"],
+      ["sll_protocol", "u16"],
+      ["sll_ifindex", "i32"],
+      ["sll_hatype", "u16"],
+      ["sll_pkttype", "u8"],
+      ["sll_halen", "u8"],
+      ["sll_addr", { of: "u8", count: 8 }],
+    ] as const,
+    { ...o, name: "sockaddr_ll" },
+  );
+
+  // BSD: struct sockaddr_dl { u_char sdl_len; u_char sdl_family; u_short sdl_index;
+  //   u_char sdl_type; u_char sdl_nlen; u_char sdl_alen; u_char sdl_slen; char sdl_data[12]; }
+  const sockaddr_dl = defineStruct(
+    [
+      ["sdl_len", "u8"],
+      ["sdl_family", "u8"],
+      ["sdl_index", "u16"],
+      ["sdl_type", "u8"],
+      ["sdl_nlen", "u8"],
+      ["sdl_alen", "u8"],
+      ["sdl_slen", "u8"],
+      ["sdl_data", { of: "u8", count: 12 }],
+    ] as const,
+    { ...o, name: "sockaddr_dl" },
+  );
+
+  // struct bpf_insn { u_short code; u_char jt; u_char jf; bpf_u_int32 k; }
+  const bpf_insn = defineStruct(
+    [["code", "u16"], ["jt", "u8"], ["jf", "u8"], ["k", "u32"]] as const,
+    { ...o, name: "bpf_insn" },
+  );
+
+  // struct bpf_program { u_int bf_len; struct bpf_insn *bf_insns; }
+  const bpf_program = defineStruct(
+    [["bf_len", "u32"], ["bf_insns", "ptr"]] as const,
+    { ...o, name: "bpf_program" },
+  );
+
+  // struct pcap_stat { u_int ps_recv; u_int ps_drop; u_int ps_ifdrop;
+  //   #ifdef _WIN32  u_int ps_capt; u_int ps_sent; u_int ps_netdrop; #endif }
+  const pcap_stat = defineStruct(
+    abi.os === "windows"
+      ? ([
+        ["ps_recv", "u32"],
+        ["ps_drop", "u32"],
+        ["ps_ifdrop", "u32"],
+        ["ps_capt", "u32"],
+        ["ps_sent", "u32"],
+        ["ps_netdrop", "u32"],
+      ] as const)
+      : ([["ps_recv", "u32"], ["ps_drop", "u32"], ["ps_ifdrop", "u32"]] as const),
+    { ...o, name: "pcap_stat" },
+  );
+
+  // struct pcap_rmtauth { int type; char *username; char *password; }
+  const pcap_rmtauth = defineStruct(
+    [["type", "i32"], ["username", "ptr"], ["password", "ptr"]] as const,
+    { ...o, name: "pcap_rmtauth" },
+  );
+
+  // struct pcap_send_queue { u_int maxlen; u_int len; char *buffer; }
+  const pcap_send_queue = defineStruct(
+    [["maxlen", "u32"], ["len", "u32"], ["buffer", "ptr"]] as const,
+    { ...o, name: "pcap_send_queue" },
+  );
+
+  return {
+    timeval,
+    pcap_pkthdr,
+    pcap_if,
+    pcap_addr,
+    sockaddr,
+    sockaddr_in,
+    sockaddr_in6,
+    // Only meaningful where the OS has them; declared everywhere so that they can be checked.
+    sockaddr_ll,
+    sockaddr_dl,
+    bpf_insn,
+    bpf_program,
+    pcap_stat,
+    pcap_rmtauth,
+    pcap_send_queue,
+    /** True when `sockaddr_ll` is the link-layer address struct of this OS. */
+    hasSockaddrLl: linux,
+    /** True when `sockaddr_dl` is the link-layer address struct of this OS. */
+    hasSockaddrDl: darwin,
+  };
+}
+
+/** The struct layouts of one ABI. */
+export type PcapStructs = ReturnType<typeof declare>;
+
+const cache = new Map<string, PcapStructs>();
+
+/** Every struct this package uses, laid out for `abi` (default: the host's). */
+export function pcapStructs(abi: Abi | AbiName = hostAbi): PcapStructs {
+  const a = resolveAbi(abi);
+  let s = cache.get(a.name);
+  if (!s) {
+    s = declare(a);
+    cache.set(a.name, s);
+  }
+  return s;
+}
+
+/** The names of the structs in {@link PcapStructs} that are layouts. */
+export const structNames = [
+  "timeval",
+  "pcap_pkthdr",
+  "pcap_if",
+  "pcap_addr",
+  "sockaddr",
+  "sockaddr_in",
+  "sockaddr_in6",
+  "sockaddr_ll",
+  "sockaddr_dl",
+  "bpf_insn",
+  "bpf_program",
+  "pcap_stat",
+  "pcap_rmtauth",
+  "pcap_send_queue",
+] as const;
