@@ -475,14 +475,16 @@ export function defineStruct<const F extends readonly FieldDecl[]>(
       for (const [n, r] of all) out[n] = r(view, base);
       return out as StructValue<F>;
     },
-    write(view: DataView, value: Record<string, number | bigint>, base = 0): void {
+    write(view: DataView, value: Partial<Record<string, number | bigint>>, base = 0): void {
       for (const key of Object.keys(value)) {
+        const x = value[key];
+        if (x === undefined) continue;
         const w = writers.get(key);
         if (!w) {
           field(key);
           throw new TypeError(`Field "${key}" of struct ${name} is not a scalar`);
         }
-        w(view, base, value[key]);
+        w(view, base, x);
       }
     },
   };
@@ -514,13 +516,13 @@ export function cTypeName(type: ScalarType): string {
 
 /**
  * C source declaring `layout` as `struct <name>`, wrapped in
- * `#pragma pack(push, n)` when it is packed. Nested structs are not emitted:
- * declare them first.
+ * `#pragma pack(push, n)` when it is packed; `prefix` goes before every
+ * struct name. Nested structs are not emitted: declare them first.
  */
-export function toCDeclaration(layout: StructLayout): string {
+export function toCDeclaration(layout: StructLayout, prefix = ""): string {
   const lines: string[] = [];
   if (layout.pack !== undefined) lines.push(`#pragma pack(push, ${layout.pack})`);
-  lines.push(`struct ${layout.name} {`);
+  lines.push(`struct ${prefix}${layout.name} {`);
   for (const f of layout.fields) {
     let t: FieldType = f.type;
     let suffix = "";
@@ -528,7 +530,9 @@ export function toCDeclaration(layout: StructLayout): string {
       suffix = `[${t.count}]`;
       t = t.of;
     }
-    const spelled = typeof t === "string" ? cTypeName(t) : `struct ${(t as StructLayout).name}`;
+    const spelled = typeof t === "string"
+      ? cTypeName(t)
+      : `struct ${prefix}${(t as StructLayout).name}`;
     lines.push(`  ${spelled} ${f.name}${suffix};`);
   }
   lines.push("};");

@@ -47,18 +47,19 @@ function declare(abi: Abi) {
 
   // BSD: struct sockaddr { uint8_t sa_len; sa_family_t sa_family; char sa_data[14]; }
   // else: struct sockaddr { sa_family_t sa_family (u16); char sa_data[14]; }
-  const familyFields = abi.sockaddrHasLen
-    ? ([["sa_len", "u8"], ["sa_family", "u8"]] as const)
-    : ([["sa_family", "u16"]] as const);
+  const fam = <P extends string>(p: P) =>
+    abi.sockaddrHasLen
+      ? ([[`${p}_len`, "u8"], [`${p}_family`, "u8"]] as const)
+      : ([[`${p}_family`, "u16"]] as const);
   const sockaddr = defineStruct(
-    [...familyFields, ["sa_data", { of: "u8", count: 14 }]] as const,
+    [...fam("sa"), ["sa_data", { of: "u8", count: 14 }]] as const,
     { ...o, name: "sockaddr" },
   );
 
   // struct sockaddr_in { [sin_len;] sa_family_t sin_family; in_port_t sin_port;
   //                      struct in_addr sin_addr; char sin_zero[8]; }
   const sockaddr_in = defineStruct(
-    [...familyFields, ["sin_port", "u16"], ["sin_addr", "u32"], [
+    [...fam("sin"), ["sin_port", "u16"], ["sin_addr", "u32"], [
       "sin_zero",
       { of: "u8", count: 8 },
     ]] as const,
@@ -69,7 +70,7 @@ function declare(abi: Abi) {
   //   uint32_t sin6_flowinfo; struct in6_addr sin6_addr; uint32_t sin6_scope_id; }
   const sockaddr_in6 = defineStruct(
     [
-      ...familyFields,
+      ...fam("sin6"),
       ["sin6_port", "u16"],
       ["sin6_flowinfo", "u32"],
       ["sin6_addr", { of: "u8", count: 16 }],
