@@ -38,3 +38,21 @@ export type {
   NetworkInfo,
   SocketAddress,
 } from "./src/devices.ts";
+export { openDead, openLive, openOffline } from "./src/open.ts";
+export type { DeadOptions, LiveOptions, OfflineOptions } from "./src/open.ts";
+export { Capture, DeadHandle, LiveCapture, OfflineCapture, PcapHandle } from "./src/capture.ts";
+export type {
+  BatchOptions,
+  CaptureStats,
+  Direction,
+  DumpOptions,
+  IterateOptions,
+  PacketCallback,
+} from "./src/capture.ts";
+export { Packet } from "./src/packet.ts";
+export type { TimestampPrecision } from "./src/packet.ts";
+export { BpfProgram, compileFilter, NETMASK_UNKNOWN } from "./src/filter.ts";
+export type { BpfInstruction, CompileOptions, FilterOptions, MatchInput } from "./src/filter.ts";
+export { Dumper } from "./src/dumper.ts";
+export type { DumpInput } from "./src/dumper.ts";
+export { LinkType, linkTypeDescription, linkTypeFromName, linkTypeName } from "./src/linktype.ts";

@@ -351,14 +351,13 @@ function scalarReader(type: ScalarType, abi: Abi, offset: number): FieldReader {
   }
   // ABI-width integers are read as numbers (exact below 2^53).
   if (size === 4) {
-    return signed
-      ? (v, b) => v.getInt32(b + offset, le)
-      : (v, b) => v.getUint32(b + offset, le);
+    return signed ? (v, b) => v.getInt32(b + offset, le) : (v, b) => v.getUint32(b + offset, le);
   }
   const loOff = le ? 0 : 4;
   const hiOff = le ? 4 : 0;
   return signed
-    ? (v, b) => v.getInt32(b + offset + hiOff, le) * 4294967296 + v.getUint32(b + offset + loOff, le)
+    ? (v, b) =>
+      v.getInt32(b + offset + hiOff, le) * 4294967296 + v.getUint32(b + offset + loOff, le)
     : (v, b) =>
       v.getUint32(b + offset + hiOff, le) * 4294967296 + v.getUint32(b + offset + loOff, le);
 }

@@ -13,6 +13,36 @@ import type { Backend, NativeLibrary } from "./types.ts";
 /** `PCAP_CHAR_ENC_UTF_8` for `pcap_init`. */
 const PCAP_CHAR_ENC_UTF_8 = 1;
 
+/**
+ * Functions that Wine's built-in `wpcap.dll` exports as stubs: calling one
+ * aborts the process, so they are treated as absent there.
+ */
+export const wineBuiltinStubs: readonly string[] = [
+  "pcap_open_dead",
+  "pcap_open_offline",
+  "pcap_dump_close",
+  "pcap_dump_file",
+  "pcap_dump_flush",
+  "pcap_dump_ftell",
+  "pcap_file",
+  "pcap_fileno",
+  "pcap_is_swapped",
+  "pcap_offline_filter",
+  "pcap_createsrcstr",
+  "pcap_getevent",
+  "pcap_setmode",
+  "pcap_setmintocopy",
+  "pcap_setsampling",
+  "pcap_stats_ex",
+  "pcap_sendqueue_alloc",
+  "pcap_sendqueue_destroy",
+  "pcap_sendqueue_queue",
+  "pcap_sendqueue_transmit",
+  "pcap_live_dump",
+  "pcap_live_dump_ended",
+  "bpf_image",
+];
+
 /** What a successful load gives. */
 export interface Native {
   /** The back end in use. */
@@ -122,6 +152,15 @@ export function loadNative(options: LoadOptions = {}): Native {
     libc = b.open(libcName(b.os), libcSymbols);
   } catch {
     libc = null;
+  }
+  // Wine's built-in wpcap.dll forwards to the host's libpcap, whose version text it reports.
+  const version = b.readCString(pcap.symbols.pcap_lib_version()) ?? "";
+  if (b.os === "windows" && /TPACKET/.test(version)) {
+    for (const name of wineBuiltinStubs) {
+      if (name in pcap.symbols) {
+        Object.defineProperty(pcap.symbols, name, { value: null, enumerable: true });
+      }
+    }
   }
   const init = pcap.symbols.pcap_init;
   if (init) {

@@ -99,7 +99,10 @@ export function readSockaddr(p: Ptr): SocketAddress | null {
   const familyNumber = abi.sockaddrHasLen ? head.getUint8(1) : head.getUint16(0, true);
   if (familyNumber === abi.af.inet) {
     const raw = b.copy(p, s.sockaddr_in.size);
-    const bytes = raw.slice(s.sockaddr_in.offsetOf("sin_addr"), s.sockaddr_in.offsetOf("sin_addr") + 4);
+    const bytes = raw.slice(
+      s.sockaddr_in.offsetOf("sin_addr"),
+      s.sockaddr_in.offsetOf("sin_addr") + 4,
+    );
     return { family: "ipv4", familyNumber, address: formatIPv4(bytes), bytes, scopeId: 0 };
   }
   if (familyNumber === abi.af.inet6) {
@@ -119,7 +122,13 @@ export function readSockaddr(p: Ptr): SocketAddress | null {
       const halen = Math.min(raw[L.offsetOf("sll_halen")], 8);
       const at = L.offsetOf("sll_addr");
       const bytes = raw.slice(at, at + halen);
-      return { family: "link", familyNumber, address: formatMac(bytes, 0, halen), bytes, scopeId: 0 };
+      return {
+        family: "link",
+        familyNumber,
+        address: formatMac(bytes, 0, halen),
+        bytes,
+        scopeId: 0,
+      };
     }
     if (abi.os === "darwin") {
       const L = s.sockaddr_dl;

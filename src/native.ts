@@ -5,9 +5,9 @@
  * @module
  */
 
-import { type LoadOptions, loadNative, type Native } from "../ffi/loader.ts";
+import { loadNative, type LoadOptions, type Native } from "../ffi/loader.ts";
 import { type PcapSymbols, pcapSymbols } from "../ffi/symbols.ts";
-import { pcapStructs, type PcapStructs } from "../ffi/structs.ts";
+import { type PcapStructs, pcapStructs } from "../ffi/structs.ts";
 import { ErrorCode, PcapError } from "./errors.ts";
 
 /** `PCAP_ERRBUF_SIZE`. */

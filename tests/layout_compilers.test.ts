@@ -46,7 +46,9 @@ function compile(cc: string, name: string, source: string): void {
     execFileSync(cc, ["-std=gnu11", "-fsyntax-only", "-Werror", file], { stdio: "pipe" });
   } catch (e) {
     const err = e as { stderr?: Uint8Array };
-    assert.fail(`${cc} rejected ${name}.c:\n${new TextDecoder().decode(err.stderr ?? new Uint8Array())}`);
+    assert.fail(
+      `${cc} rejected ${name}.c:\n${new TextDecoder().decode(err.stderr ?? new Uint8Array())}`,
+    );
   }
 }
 
@@ -89,15 +91,13 @@ function systemSource(abi: AbiName): string {
   const windows = abi.startsWith("windows");
   const lines = [
     "#include <stddef.h>",
-    ...(windows
-      ? ["#include <winsock2.h>", "#include <ws2tcpip.h>"]
-      : [
-        "#include <sys/types.h>",
-        "#include <sys/time.h>",
-        "#include <sys/socket.h>",
-        "#include <netinet/in.h>",
-        "#include <linux/if_packet.h>",
-      ]),
+    ...(windows ? ["#include <winsock2.h>", "#include <ws2tcpip.h>"] : [
+      "#include <sys/types.h>",
+      "#include <sys/time.h>",
+      "#include <sys/socket.h>",
+      "#include <netinet/in.h>",
+      "#include <linux/if_packet.h>",
+    ]),
     pcapHeaderText,
   ];
   const real: (typeof structNames)[number][] = [
@@ -138,10 +138,28 @@ function mirrorSource(abi: AbiName): string {
 function packCases(abi: AbiName): { name: string; layout: StructLayout }[] {
   const cases: { name: string; layout: StructLayout }[] = [];
   const course = [["i", "i32"], ["j", "i16"], ["k", "f64"]] as const;
-  cases.push({ name: "course_natural", layout: defineStruct(course, { abi, name: "course_natural" }) });
-  cases.push({ name: "course_pack2", layout: defineStruct(course, { abi, pack: 2, name: "course_pack2" }) });
+  cases.push({
+    name: "course_natural",
+    layout: defineStruct(course, { abi, name: "course_natural" }),
+  });
+  cases.push({
+    name: "course_pack2",
+    layout: defineStruct(course, { abi, pack: 2, name: "course_pack2" }),
+  });
   const scalars: ScalarType[] = [
-    "i8", "u8", "i16", "u16", "i32", "u32", "i64", "u64", "f32", "f64", "long", "ulong", "ptr",
+    "i8",
+    "u8",
+    "i16",
+    "u16",
+    "i32",
+    "u32",
+    "i64",
+    "u64",
+    "f32",
+    "f64",
+    "long",
+    "ulong",
+    "ptr",
     "size_t",
   ];
   let seed = 12345;
@@ -201,9 +219,11 @@ function packSource(abi: AbiName): { source: string; count: number } {
 describe("layouts agree with real C compilers", () => {
   for (const [abi, cc] of Object.entries(compilers) as [AbiName, string][]) {
     const available = have(cc);
-    const skip = available ? false : `${cc} is not installed (apt-get install ${
-      cc.includes("mingw") ? "mingw-w64" : cc.replace(/-gcc$/, "").replace(/^/, "gcc-")
-    })`;
+    const skip = available
+      ? false
+      : `${cc} is not installed (apt-get install ${
+        cc.includes("mingw") ? "mingw-w64" : cc.replace(/-gcc$/, "").replace(/^/, "gcc-")
+      })`;
     test(`${abi} (${cc}): every declared struct`, { skip }, () => {
       compile(cc, `${abi}-mirror`, mirrorSource(abi));
     });

@@ -37,7 +37,8 @@ describe("library candidates", () => {
   });
 
   test("an explicit path wins over PCAP_LIBRARY, which wins over the list", () => {
-    const env = (n: string): string | undefined => n === "PCAP_LIBRARY" ? "/env/libpcap.so" : undefined;
+    const env = (n: string): string | undefined =>
+      n === "PCAP_LIBRARY" ? "/env/libpcap.so" : undefined;
     assert.deepEqual(libraryCandidates("linux", env), ["/env/libpcap.so"]);
     assert.deepEqual(libraryCandidates("linux", env, "/explicit.so"), ["/explicit.so"]);
   });
@@ -81,7 +82,9 @@ catch (e) { console.log(e instanceof pcap.PcapError, e.code); console.log(e.mess
     assert.match(out, /Npcap/);
   });
 
-  test("the default search finds the versioned soname (no libpcap-dev needed)", { skip: process.platform !== "linux" ? "Linux only" : false }, () => {
+  test("the default search finds the versioned soname (no libpcap-dev needed)", {
+    skip: process.platform !== "linux" ? "Linux only" : false,
+  }, () => {
     const { out, code } = runScript(
       `import { libraryInfo } from MOD; console.log(JSON.stringify(libraryInfo()));`,
       { PCAP_LIBRARY: "" },

@@ -1,0 +1,195 @@
+/**
+ * Opening handles: `openLive`, `openOffline`, `openDead`.
+ *
+ * @module
+ */
+
+import type { Ptr } from "../ffi/types.ts";
+import { DeadHandle, type Direction, LiveCapture, OfflineCapture, statusError } from "./capture.ts";
+import { ErrorCode, PcapError } from "./errors.ts";
+import { cString, errorBuffer, fromCBuffer, native, requireSymbol } from "./native.ts";
+import type { TimestampPrecision } from "./packet.ts";
+
+/** Options of {@link openLive}. */
+export interface LiveOptions {
+  /** Bytes to keep of each packet (default 262144). */
+  readonly snaplen?: number;
+  /** Promiscuous mode (default false). */
+  readonly promiscuous?: boolean;
+  /** Read timeout in milliseconds: how long libpcap may hold packets to batch them (default 100). */
+  readonly timeout?: number;
+  /** Deliver each packet at once, without batching (default false). */
+  readonly immediate?: boolean;
+  /** Kernel buffer size in bytes (default: libpcap's, 2 MiB on Linux). */
+  readonly bufferSize?: number;
+  /** Monitor mode (rfmon) on Wi-Fi devices. */
+  readonly monitor?: boolean;
+  /** Timestamp source, by name (`host`, `adapter`, …) or number. */
+  readonly timestampType?: string | number;
+  /** `"micro"` (default) or `"nano"`. */
+  readonly timestampPrecision?: TimestampPrecision;
+  /** Which directions to capture. */
+  readonly direction?: Direction;
+  /** Linux: the protocol of the packet socket (`pcap_set_protocol_linux`), e.g. 3 (ETH_P_ALL). */
+  readonly protocol?: number;
+  /** A filter to set once active. */
+  readonly filter?: string;
+  /** Start in non-blocking mode. */
+  readonly nonblocking?: boolean;
+  /** Receives the activation warning (default: `console.warn`). */
+  readonly onWarning?: (warning: string) => void;
+}
+
+function checkInt(name: string, v: unknown, min: number): number {
+  if (typeof v !== "number" || !Number.isInteger(v)) {
+    throw new TypeError(`${name} must be an integer`);
+  }
+  if (v < min) throw new RangeError(`${name} must be at least ${min}`);
+  return v;
+}
+
+function precisionValue(p: unknown): TimestampPrecision {
+  if (p === undefined) return "micro";
+  if (p !== "micro" && p !== "nano") throw new TypeError('precision must be "micro" or "nano"');
+  return p;
+}
+
+const directionNames = ["inout", "in", "out"];
+
+/**
+ * Opens a live capture: `pcap_create`, each option's `pcap_set_*`, then
+ * `pcap_activate`. Errors are {@link PcapError}s (`PERM_DENIED` with a fix,
+ * `NO_SUCH_DEVICE`, `IFACE_NOT_UP`, `RFMON_NOTSUP`, …); a warning from
+ * activation goes to `onWarning` and stays in `capture.warning`.
+ */
+export function openLive(
+  device: string | { readonly name: string },
+  options: LiveOptions = {},
+): LiveCapture {
+  const name = typeof device === "string" ? device : device?.name;
+  if (typeof name !== "string") throw new TypeError("device must be a string or a Device");
+  const snaplen = checkInt("snaplen", options.snaplen ?? 262144, 1);
+  const timeout = checkInt("timeout", options.timeout ?? 100, 0);
+  const precision = precisionValue(options.timestampPrecision);
+  if (options.direction !== undefined && !directionNames.includes(options.direction)) {
+    throw new TypeError('direction must be "inout", "in" or "out"');
+  }
+  const n = native();
+  const s = n.pcap.symbols;
+  const errbuf = errorBuffer();
+  const p: Ptr = s.pcap_create(cString(name), errbuf);
+  if (n.backend.isNull(p)) {
+    throw new PcapError(ErrorCode.ERROR, `pcap_create: ${fromCBuffer(errbuf)}`);
+  }
+  let owned = true;
+  try {
+    const set = (what: string, rc: number): void => {
+      if (rc !== 0) throw statusError(rc, p, what);
+    };
+    set("pcap_set_snaplen", s.pcap_set_snaplen(p, snaplen));
+    set("pcap_set_promisc", s.pcap_set_promisc(p, options.promiscuous ? 1 : 0));
+    set("pcap_set_timeout", s.pcap_set_timeout(p, timeout));
+    if (options.immediate !== undefined) {
+      const f = requireSymbol("pcap_set_immediate_mode");
+      set("pcap_set_immediate_mode", f(p, options.immediate ? 1 : 0));
+    }
+    if (options.bufferSize !== undefined) {
+      const size = checkInt("bufferSize", options.bufferSize, 1);
+      set("pcap_set_buffer_size", s.pcap_set_buffer_size(p, size));
+    }
+    if (options.monitor !== undefined) {
+      set("pcap_set_rfmon", s.pcap_set_rfmon(p, options.monitor ? 1 : 0));
+    }
+    if (options.timestampType !== undefined) {
+      let t = options.timestampType;
+      if (typeof t === "string") {
+        const v = requireSymbol("pcap_tstamp_type_name_to_val")(cString(t));
+        if (v < 0) throw new RangeError(`Unknown timestamp type "${t}"`);
+        t = v;
+      }
+      const f = requireSymbol("pcap_set_tstamp_type");
+      set("pcap_set_tstamp_type", f(p, checkInt("timestampType", t, 0)));
+    }
+    if (precision === "nano") {
+      set("pcap_set_tstamp_precision", requireSymbol("pcap_set_tstamp_precision")(p, 1));
+    }
+    if (options.protocol !== undefined) {
+      const f = requireSymbol("pcap_set_protocol_linux");
+      set("pcap_set_protocol_linux", f(p, checkInt("protocol", options.protocol, 0)));
+    }
+    const rc = s.pcap_activate(p);
+    if (rc < 0) throw statusError(rc, p, `Cannot capture on ${name}`);
+    let warning: string | null = null;
+    if (rc > 0) {
+      // PCAP_WARNING and PCAP_WARNING_PROMISC_NOTSUP set an error text; others do not.
+      const detail = rc === 3 ? "" : n.backend.readCString(s.pcap_geterr(p)) ?? "";
+      warning = detail || (n.backend.readCString(s.pcap_statustostr(rc)) ?? `warning ${rc}`);
+      (options.onWarning ?? ((w: string) => console.warn(`pcap: ${name}: ${w}`)))(warning);
+    }
+    const cap = new LiveCapture(p, name, precision, warning, timeout);
+    owned = false;
+    try {
+      if (options.direction !== undefined) cap.setDirection(options.direction);
+      if (options.filter !== undefined) cap.setFilter(options.filter);
+      if (options.nonblocking) cap.nonblocking = true;
+    } catch (e) {
+      cap.close();
+      throw e;
+    }
+    return cap;
+  } finally {
+    if (owned) s.pcap_close(p);
+  }
+}
+
+/** Options of {@link openOffline}. */
+export interface OfflineOptions {
+  /** Timestamp precision of the packets: `"micro"` (default) or `"nano"`. */
+  readonly precision?: TimestampPrecision;
+}
+
+/**
+ * Opens a savefile (pcap, or pcapng as far as libpcap reads it) through
+ * libpcap. Errors carry libpcap's text.
+ */
+export function openOffline(path: string, options: OfflineOptions = {}): OfflineCapture {
+  if (typeof path !== "string") throw new TypeError("path must be a string");
+  const precision = precisionValue(options.precision);
+  const n = native();
+  const errbuf = errorBuffer();
+  const withPrecision = n.pcap.symbols.pcap_open_offline_with_tstamp_precision;
+  let p: Ptr;
+  if (withPrecision) {
+    p = withPrecision(cString(path), precision === "nano" ? 1 : 0, errbuf);
+  } else {
+    if (precision === "nano") requireSymbol("pcap_open_offline_with_tstamp_precision");
+    p = requireSymbol("pcap_open_offline")(cString(path), errbuf);
+  }
+  if (n.backend.isNull(p)) throw new PcapError(ErrorCode.ERROR, fromCBuffer(errbuf));
+  return new OfflineCapture(p, path, precision);
+}
+
+/** Options of {@link openDead}. */
+export interface DeadOptions {
+  /** Snapshot length (default 262144). */
+  readonly snaplen?: number;
+  /** Timestamp precision for dumpers: `"micro"` (default) or `"nano"`. */
+  readonly precision?: TimestampPrecision;
+}
+
+/** A handle for a link type with no capture behind it (`pcap_open_dead`): for filters and dumpers. */
+export function openDead(linkType: number, options: DeadOptions = {}): DeadHandle {
+  checkInt("linkType", linkType, 0);
+  const snaplen = checkInt("snaplen", options.snaplen ?? 262144, 1);
+  const precision = precisionValue(options.precision);
+  const n = native();
+  let p: Ptr;
+  const withPrecision = n.pcap.symbols.pcap_open_dead_with_tstamp_precision;
+  if (withPrecision) p = withPrecision(linkType, snaplen, precision === "nano" ? 1 : 0);
+  else {
+    if (precision === "nano") requireSymbol("pcap_open_dead_with_tstamp_precision");
+    p = requireSymbol("pcap_open_dead")(linkType, snaplen);
+  }
+  if (n.backend.isNull(p)) throw new PcapError(ErrorCode.ERROR, "pcap_open_dead failed");
+  return new DeadHandle(p, precision);
+}

@@ -1,0 +1,286 @@
+/**
+ * Internal: the three ways packets leave libpcap, each built so that no
+ * pointer object or native view is made per packet.
+ *
+ * - {@link NextReader}: `pcap_next_ex`, then one `memcpy` of the data into a
+ *   buffer owned by JS (the header is read through a view of libpcap's
+ *   per-handle header, which never moves while the handle is open).
+ * - {@link BatchReader}: `pcap_dispatch` with libpcap's own `pcap_dump` as
+ *   the handler, writing records into a C memory stream
+ *   (`open_memstream`); one copy per batch moves them into JS, where the
+ *   records are walked. The per-packet loop stays in C.
+ * - {@link CallbackReader}: `pcap_dispatch` / `pcap_loop` with a JS callback
+ *   receiving raw addresses.
+ *
+ * @module
+ */
+
+import type { Ptr } from "../ffi/types.ts";
+import type { FieldReader } from "../ffi/layout.ts";
+import { cString, native, structs } from "./native.ts";
+import { Packet } from "./packet.ts";
+
+const TWO32 = 4294967296;
+
+/** Header field readers of `struct pcap_pkthdr` for this platform. */
+function headerReaders(): {
+  sec: FieldReader<number>;
+  frac: FieldReader<number>;
+  caplen: FieldReader<number>;
+  len: FieldReader<number>;
+  size: number;
+} {
+  const s = structs();
+  const ts = s.pcap_pkthdr.offsetOf("ts");
+  const sec = s.timeval.reader("tv_sec") as FieldReader<number>;
+  const frac = s.timeval.reader("tv_usec") as FieldReader<number>;
+  return {
+    sec: (v, b) => sec(v, b + ts),
+    frac: (v, b) => frac(v, b + ts),
+    caplen: s.pcap_pkthdr.reader("caplen") as FieldReader<number>,
+    len: s.pcap_pkthdr.reader("len") as FieldReader<number>,
+    size: s.pcap_pkthdr.size,
+  };
+}
+
+/** Reads with `pcap_next_ex`. */
+export class NextReader {
+  #hdrOut = new Uint32Array(2);
+  #dataOut = new Uint32Array(2);
+  #hdrAddr = -1;
+  #hdrView: DataView | null = null;
+  #buf = new Uint8Array(2048);
+  #h = headerReaders();
+  #nextEx = native().pcap.symbols.pcap_next_ex;
+  #memcpy = native().libc?.symbols.memcpy ?? null;
+  /** Status of the last call that returned no packet (0, -1, -2). */
+  status = 0;
+
+  /**
+   * The next packet, or null with {@link NextReader.status} set. With
+   * `stable` the packet gets its own memory; otherwise it shares this reader's buffer.
+   */
+  next(handle: Ptr, linkType: number, nano: boolean, stable: boolean): Packet | null {
+    const rc = this.#nextEx(handle, this.#hdrOut, this.#dataOut);
+    if (rc !== 1) {
+      this.status = rc;
+      return null;
+    }
+    const ho = this.#hdrOut;
+    const hdrAddr = ho[0] + ho[1] * TWO32;
+    if (hdrAddr !== this.#hdrAddr) {
+      const b = native().backend;
+      this.#hdrView = new DataView(b.unsafeView(b.fromAddress(hdrAddr), this.#h.size));
+      this.#hdrAddr = hdrAddr;
+    }
+    const v = this.#hdrView!;
+    const h = this.#h;
+    const caplen = h.caplen(v, 0);
+    const frac = h.frac(v, 0);
+    const d = this.#dataOut;
+    const dataAddr = d[0] + d[1] * TWO32;
+    let data: Uint8Array;
+    if (stable) {
+      data = new Uint8Array(caplen);
+    } else {
+      if (this.#buf.length < caplen) {
+        this.#buf = new Uint8Array(Math.max(caplen, this.#buf.length * 2));
+      }
+      data = this.#buf;
+    }
+    if (caplen > 0) {
+      if (this.#memcpy) {
+        this.#memcpy(data, dataAddr, caplen);
+      } else {
+        const b = native().backend;
+        data.set(b.copy(b.fromAddress(dataAddr), caplen));
+      }
+    }
+    return new Packet(
+      h.sec(v, 0),
+      nano ? frac : frac * 1000,
+      caplen,
+      h.len(v, 0),
+      stable ? data : data.subarray(0, caplen),
+      linkType,
+    );
+  }
+
+  /** Drops the view of libpcap's header: call before the handle is closed. */
+  release(): void {
+    this.#hdrView = null;
+    this.#hdrAddr = -1;
+  }
+}
+
+/** The result of one {@link BatchReader.read}. */
+export interface BatchResult {
+  /** The packets, each with its own slice of one fresh buffer. */
+  readonly packets: Packet[];
+  /** `pcap_dispatch`'s return value. */
+  readonly status: number;
+}
+
+/** Reads batches through `pcap_dispatch` + `pcap_dump` into a memory stream. */
+export class BatchReader {
+  #fp: Ptr;
+  #ptrOut = new BigUint64Array(1);
+  #sizeOut = new BigUint64Array(1);
+  #dump: Ptr;
+
+  private constructor(fp: Ptr, dump: Ptr) {
+    this.#fp = fp;
+    this.#dump = dump;
+  }
+
+  /** A reader, or null where the C library lacks memory streams or `dlsym`. */
+  static create(): BatchReader | null {
+    const n = native();
+    const c = n.libc?.symbols;
+    if (!c?.open_memstream || !c.dlopen || !c.dlsym) return null;
+    const lib = c.dlopen(cString(n.path), 2 /* RTLD_NOW */);
+    if (n.backend.isNull(lib)) return null;
+    const addr = Number(c.dlsym(lib, cString("pcap_dump")));
+    if (!addr) return null;
+    const reader = new BatchReader(null, n.backend.fromAddress(addr));
+    const fp = c.open_memstream(reader.#ptrOut, reader.#sizeOut);
+    if (n.backend.isNull(fp)) return null;
+    reader.#fp = fp;
+    return reader;
+  }
+
+  /** Reads up to `max` packets (-1: what one buffer holds). */
+  read(handle: Ptr, max: number, linkType: number, nano: boolean): BatchResult {
+    const n = native();
+    const c = n.libc!.symbols;
+    const fp = this.#fp;
+    c.fseek(fp, 0, 0);
+    const status = n.pcap.symbols.pcap_dispatch(handle, max, this.#dump, fp);
+    c.fflush(fp);
+    const size = Number(this.#sizeOut[0]);
+    if (size === 0) return { packets: [], status };
+    const bytes = n.backend.copy(n.backend.fromAddress(this.#ptrOut[0]), size);
+    return { packets: parseRecords(bytes, linkType, nano), status };
+  }
+
+  /** Frees the stream and its buffer. */
+  close(): void {
+    const n = native();
+    const c = n.libc!.symbols;
+    if (this.#fp !== null) {
+      c.fclose(this.#fp);
+      this.#fp = null;
+      const p = n.backend.fromAddress(this.#ptrOut[0]);
+      if (!n.backend.isNull(p)) c.free(p);
+    }
+  }
+}
+
+/** Walks `pcap_dump` records (16-byte host-order headers) into packets. */
+function parseRecords(bytes: Uint8Array, linkType: number, nano: boolean): Packet[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: Packet[] = [];
+  const end = bytes.length;
+  let off = 0;
+  while (off + 16 <= end) {
+    const sec = v.getUint32(off, true);
+    const frac = v.getUint32(off + 4, true);
+    const caplen = v.getUint32(off + 8, true);
+    const len = v.getUint32(off + 12, true);
+    const start = off + 16;
+    off = start + caplen;
+    if (off > end) break;
+    out.push(
+      new Packet(sec, nano ? frac : frac * 1000, caplen, len, bytes.subarray(start, off), linkType),
+    );
+  }
+  return out;
+}
+
+/** Calls a JS function for each packet from `pcap_dispatch` / `pcap_loop`. */
+export class CallbackReader {
+  #cb: { pointer: Ptr; close(): void } | null = null;
+  #hdr: Uint8Array;
+  #hdrView: DataView;
+  #h = headerReaders();
+  #target: ((p: Packet) => void) | null = null;
+  #linkType = 0;
+  #nano = false;
+  #error: unknown = null;
+  #handle: Ptr = null;
+  /** Packets delivered by the last run. */
+  delivered = 0;
+
+  constructor() {
+    this.#hdr = new Uint8Array(this.#h.size);
+    this.#hdrView = new DataView(this.#hdr.buffer);
+  }
+
+  #pointer(): Ptr {
+    if (!this.#cb) {
+      const n = native();
+      const memcpy = n.libc!.symbols.memcpy;
+      this.#cb = n.backend.callback(["usize", "usize", "usize"], "void", (_user, hdr, data) => {
+        if (this.#error !== null) return;
+        try {
+          memcpy(this.#hdr, hdr, this.#h.size);
+          const v = this.#hdrView;
+          const h = this.#h;
+          const caplen = h.caplen(v, 0);
+          const frac = h.frac(v, 0);
+          const bytes = new Uint8Array(caplen);
+          if (caplen > 0) memcpy(bytes, data, caplen);
+          this.delivered++;
+          this.#target!(
+            new Packet(
+              h.sec(v, 0),
+              this.#nano ? frac : frac * 1000,
+              caplen,
+              h.len(v, 0),
+              bytes,
+              this.#linkType,
+            ),
+          );
+        } catch (e) {
+          this.#error = e;
+          native().pcap.symbols.pcap_breakloop(this.#handle);
+        }
+      });
+    }
+    return this.#cb.pointer;
+  }
+
+  /** Runs `pcap_dispatch` or `pcap_loop`; rethrows what the callback threw. */
+  run(
+    which: "dispatch" | "loop",
+    handle: Ptr,
+    count: number,
+    fn: (p: Packet) => void,
+    linkType: number,
+    nano: boolean,
+  ): number {
+    const n = native();
+    const ptr = this.#pointer();
+    this.#target = fn;
+    this.#linkType = linkType;
+    this.#nano = nano;
+    this.#error = null;
+    this.#handle = handle;
+    this.delivered = 0;
+    try {
+      const f = which === "dispatch" ? n.pcap.symbols.pcap_dispatch : n.pcap.symbols.pcap_loop;
+      const rc = f(handle, count, ptr, null);
+      if (this.#error !== null) throw this.#error;
+      return rc;
+    } finally {
+      this.#target = null;
+      this.#error = null;
+    }
+  }
+
+  /** Frees the trampoline. */
+  close(): void {
+    this.#cb?.close();
+    this.#cb = null;
+  }
+}
