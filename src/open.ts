@@ -18,7 +18,12 @@ export interface LiveOptions {
   readonly promiscuous?: boolean;
   /** Read timeout in milliseconds: how long libpcap may hold packets to batch them (default 100). */
   readonly timeout?: number;
-  /** Deliver each packet at once, without batching (default false). */
+  /**
+   * Deliver each packet at once, without batching (default false). On Linux
+   * libpcap then uses one ring slot of about `snaplen` bytes per packet
+   * (TPACKET_V2), so with the default snaplen a 2 MiB buffer holds only a
+   * few packets: lower `snaplen` or raise `bufferSize` for bursts.
+   */
   readonly immediate?: boolean;
   /** Kernel buffer size in bytes (default: libpcap's, 2 MiB on Linux). */
   readonly bufferSize?: number;

@@ -1,0 +1,302 @@
+// Live capture on real interfaces: lo in this process, and a veth pair between
+// two network namespaces created by the test (capture in one, inject in the
+// other). Plus idle waits that must not block the event loop and must end at
+// once on close() or abort, use after close, inject, and dumpers.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LiveCapture, openDead, openLive, openOffline, type Packet, PcapError } from "../mod.ts";
+import { createVethPair, netnsUnavailable, runtimeCommand } from "./_netns.ts";
+import { repoRoot } from "./_helpers.ts";
+
+const skip = netnsUnavailable() ?? false;
+
+function frame(seq: number, size: number): Uint8Array {
+  const f = new Uint8Array(size);
+  f.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5], 0);
+  new DataView(f.buffer).setUint32(14, seq);
+  for (let i = 18; i < size; i++) f[i] = (seq * 7 + i) & 0xff;
+  return f;
+}
+const hex = (b: Uint8Array): string =>
+  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+function run(cmd: string[], onLine?: (line: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    let buffered = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (d: string) => {
+      out += d;
+      buffered += d;
+      let i;
+      while ((i = buffered.indexOf("\n")) >= 0) {
+        onLine?.(buffered.slice(0, i));
+        buffered = buffered.slice(i + 1);
+      }
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d: string) => err += d);
+    child.on("error", reject);
+    child.on("close", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd.join(" ")} exited ${code}: ${err}`))
+    );
+  });
+}
+
+const worker = join(repoRoot, "tests", "fixtures", "netns_worker.ts");
+
+describe("live capture", { skip }, () => {
+  test("veth pair between two namespaces: N injected frames arrive, bytes equal, stats agree", async () => {
+    const pair = createVethPair();
+    try {
+      const n = 200;
+      const frames = Array.from({ length: n }, (_, i) => frame(i, 60 + ((i * 97) % 1455)));
+      let ready!: () => void;
+      const isReady = new Promise<void>((r) => ready = r);
+      const capture = run(
+        ["ip", "netns", "exec", pair.nsB, ...runtimeCommand(worker, [
+          "capture",
+          pair.ifB,
+          "ether proto 0x88b5",
+          String(n),
+          "15000",
+        ])],
+        (line) => line === "ready" && ready(),
+      );
+      await Promise.race([isReady, capture]);
+      const injected = await run([
+        "ip",
+        "netns",
+        "exec",
+        pair.nsA,
+        ...runtimeCommand(worker, ["inject", pair.ifA, ...frames.map(hex)]),
+      ]);
+      assert.deepEqual(JSON.parse(injected), { sent: n });
+      const out = await capture;
+      const result = JSON.parse(out.trim().split("\n").at(-1)!);
+      assert.equal(result.frames.length, n, "every frame arrived once");
+      assert.deepEqual(result.frames, frames.map(hex), "bytes equal, in order");
+      assert.equal(result.stats.received, n, "pcap_stats received");
+      assert.equal(result.stats.dropped, 0, "pcap_stats dropped");
+    } finally {
+      pair.destroy();
+    }
+  });
+
+  test("lo: UDP datagrams sent by this process are captured while for await waits", async () => {
+    const port = 40000 + (process.pid % 20000);
+    const cap = openLive("lo", {
+      immediate: true,
+      snaplen: 2048,
+      bufferSize: 8 << 20,
+      filter: `udp and dst port ${port}`,
+    });
+    assert.ok(cap instanceof LiveCapture);
+    assert.equal(cap.linkType, 1);
+    // A receiver, so that no ICMP port-unreachable errors come back to the sender.
+    const rx = createSocket("udp4");
+    await new Promise<void>((r) => rx.bind(port, "127.0.0.1", () => r()));
+    const sock = createSocket("udp4");
+    const n = 50;
+    const got: Packet[] = [];
+    const reading = (async () => {
+      for await (const p of cap) {
+        got.push(p);
+        if (got.length === n) break;
+      }
+    })();
+    for (let i = 0; i < n; i++) {
+      await new Promise<void>((r) => sock.send(`datagram ${i}`, port, "127.0.0.1", () => r()));
+    }
+    const timer = setTimeout(() => cap.close(), 10000);
+    await reading;
+    clearTimeout(timer);
+    sock.close();
+    rx.close();
+    assert.equal(got.length, n);
+    got.forEach((p, i) => {
+      const payload = new TextDecoder().decode(p.data.subarray(14 + 20 + 8));
+      assert.equal(payload, `datagram ${i}`);
+      assert.equal(p.length, p.caplen);
+      assert.ok(Math.abs(p.timestampMs - Date.now()) < 60000, "a current time stamp");
+    });
+    const stats = cap.stats();
+    assert.ok(stats.received >= n);
+    cap.close();
+  });
+
+  test("inject on lo is seen by a capture on lo", async () => {
+    const cap = openLive("lo", { immediate: true, filter: "ether proto 0x88b5" });
+    const f = frame(12345, 100);
+    const reading = (async () => {
+      for await (const p of cap) return p;
+    })();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(cap.inject(f), f.length);
+    const timer = setTimeout(() => cap.close(), 5000);
+    const p = await reading;
+    clearTimeout(timer);
+    assert.ok(p);
+    assert.deepEqual(p.data, f);
+    cap.close();
+  });
+
+  test("idle wait: a 5 ms timer never gaps > 20 ms, and close() ends the wait within 50 ms", async () => {
+    const cap = openLive("lo", { filter: "ether proto 0x88b6", timeout: 1000 });
+    let ended = 0;
+    const reading = (async () => {
+      for await (const _ of cap) { /* nothing comes */ }
+      ended = performance.now();
+    })();
+    let last = performance.now();
+    let worst = 0;
+    const iv = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 5);
+    await new Promise((r) => setTimeout(r, 600));
+    clearInterval(iv);
+    const closedAt = performance.now();
+    cap.close();
+    await reading;
+    assert.ok(worst <= 20, `largest timer gap ${worst.toFixed(1)} ms`);
+    assert.ok(ended - closedAt <= 50, `close() took ${(ended - closedAt).toFixed(1)} ms to end the wait`);
+    assert.equal(cap.closed, true);
+  });
+
+  test("idle wait: abort ends the wait within 50 ms with the signal's reason", async () => {
+    const cap = openLive("lo", { filter: "ether proto 0x88b6", timeout: 1000 });
+    const ac = new AbortController();
+    let endedAt = 0;
+    const reading = (async () => {
+      try {
+        for await (const _ of cap.packets({ signal: ac.signal })) { /* nothing */ }
+        return null;
+      } catch (e) {
+        endedAt = performance.now();
+        return e;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    const abortedAt = performance.now();
+    ac.abort();
+    const err = await reading;
+    assert.ok(err instanceof Error && err.name === "AbortError", `got ${err}`);
+    assert.ok(endedAt - abortedAt <= 50, `abort took ${(endedAt - abortedAt).toFixed(1)} ms`);
+    // The handle is still usable after an aborted iteration, and blocking again.
+    assert.equal(cap.nonblocking, false);
+    cap.close();
+  });
+
+  test("readable: a ReadableStream of packets; cancel stops reading", async () => {
+    const cap = openLive("lo", { immediate: true, filter: "ether proto 0x88b5" });
+    const reader = cap.readable.getReader();
+    const pending = reader.read();
+    await new Promise((r) => setTimeout(r, 50));
+    cap.inject(frame(7, 64));
+    const r = await pending;
+    assert.equal(r.done, false);
+    assert.deepEqual(r.value!.data, frame(7, 64));
+    await reader.cancel();
+    cap.close();
+  });
+
+  test("errors: no such device, and use after close never reaches libpcap", () => {
+    assert.throws(() => openLive("no-such-dev0"), (e: unknown) => {
+      assert.ok(e instanceof PcapError);
+      assert.equal(e.code, "NO_SUCH_DEVICE");
+      return true;
+    });
+    const cap = openLive("lo");
+    cap.close();
+    cap.close();
+    for (const use of [
+      () => cap.next(),
+      () => cap.stats(),
+      () => cap.inject(new Uint8Array(60)),
+      () => cap.setFilter("tcp"),
+      () => cap.linkType,
+      () => cap.nonblocking,
+    ]) {
+      assert.throws(use, (e: unknown) => e instanceof PcapError && e.code === "CLOSED");
+    }
+  });
+
+  test("handle facts: link types, direction, nonblocking, snaplen, dispatch on idle", () => {
+    using cap = openLive("lo", { snaplen: 1500, timeout: 10 });
+    assert.equal(cap.snaplen, 1500);
+    assert.ok(cap.linkTypes().includes(1));
+    cap.setDirection("in");
+    cap.nonblocking = true;
+    assert.equal(cap.nonblocking, true);
+    assert.equal(cap.next(), null);
+    cap.setFilter("ether proto 0x88b6");
+    assert.equal(cap.dispatch(() => assert.fail("no packet expected"), 10), 0);
+    assert.throws(() => cap.setDirection("sideways" as "in"), {
+      name: "TypeError",
+      message: 'direction must be "inout", "in" or "out"',
+    });
+  });
+});
+
+describe("dumpers", () => {
+  test("a dead handle's dumper writes packets that read back equal; append adds more", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dump-"));
+    try {
+      const path = join(dir, "out.pcap");
+      const packets = Array.from({ length: 10 }, (_, i) => ({
+        data: frame(i, 64 + i),
+        seconds: 1700000000 + i,
+        nanoseconds: i * 1000,
+      }));
+      {
+        using dead = openDead(1, { snaplen: 65535 });
+        using d = dead.dump(path);
+        for (const p of packets.slice(0, 6)) d.write(p);
+        d.flush();
+        assert.equal(d.position, 24 + packets.slice(0, 6).reduce((s, p) => s + 16 + p.data.length, 0));
+      }
+      {
+        using dead = openDead(1, { snaplen: 65535 });
+        using d = dead.dump(path, { append: true });
+        for (const p of packets.slice(6)) d.write(p);
+      }
+      const back: Packet[] = [];
+      for await (const p of openOffline(path)) back.push(p);
+      assert.equal(back.length, packets.length);
+      back.forEach((p, i) => {
+        assert.deepEqual(p.data, packets[i].data);
+        assert.equal(p.seconds, packets[i].seconds);
+        assert.equal(p.nanoseconds, packets[i].nanoseconds);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a nanosecond dead handle writes a nanosecond file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dump-"));
+    try {
+      const path = join(dir, "ns.pcap");
+      {
+        using dead = openDead(1, { precision: "nano" });
+        using d = dead.dump(path);
+        d.write({ data: frame(1, 60), seconds: 5, nanoseconds: 123456789 });
+      }
+      using cap = openOffline(path, { precision: "nano" });
+      const p = cap.next()!;
+      assert.equal(p.seconds, 5);
+      assert.equal(p.nanoseconds, 123456789);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
