@@ -20,7 +20,11 @@ import { libcSymbols } from "./symbols.ts";
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-function denoType(t: NativeType, windows: boolean): Deno.NativeType | Deno.NativeResultType {
+// Local shapes of Deno's FFI types, so that this file type-checks without Deno's lib too.
+type DenoType = string;
+type DenoForeignFunction = Record<string, unknown>;
+
+function denoType(t: NativeType, windows: boolean): DenoType {
   switch (t) {
     case "ptr":
       return "pointer";
@@ -33,7 +37,7 @@ function denoType(t: NativeType, windows: boolean): Deno.NativeType | Deno.Nativ
   }
 }
 
-function denoDef(def: SymbolDef, windows: boolean): Deno.ForeignFunction {
+function denoDef(def: SymbolDef, windows: boolean): DenoForeignFunction {
   const out: Record<string, unknown> = {
     parameters: def.args.map((a) => denoType(a, windows)),
     result: denoType(def.returns, windows),
@@ -41,7 +45,7 @@ function denoDef(def: SymbolDef, windows: boolean): Deno.ForeignFunction {
   if (def.symbol) out.name = def.symbol;
   if (def.optional) out.optional = true;
   if (def.nonblocking) out.nonblocking = true;
-  return out as unknown as Deno.ForeignFunction;
+  return out;
 }
 
 function libcName(os: string): string {
@@ -63,7 +67,7 @@ export function denoBackend(): Backend {
     runtime: "deno",
     os,
     open<T extends SymbolTable>(path: string, table: T): NativeLibrary<T> {
-      const defs: Record<string, Deno.ForeignFunction> = {};
+      const defs: Record<string, DenoForeignFunction> = {};
       for (const [name, def] of Object.entries(table)) defs[name] = denoDef(def, windows);
       const lib = D.dlopen(path, defs);
       const symbols: Record<string, unknown> = {};

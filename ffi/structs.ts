@@ -7,6 +7,9 @@
 
 import { type Abi, type AbiName, defineStruct, hostAbi, resolveAbi } from "./layout.ts";
 
+// The exact layout types are inferred from the declarations below (internal module, not
+// part of the published API surface).
+// deno-lint-ignore explicit-function-return-type
 function declare(abi: Abi) {
   const linux = abi.os === "linux";
   const darwin = abi.os === "darwin";

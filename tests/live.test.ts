@@ -282,7 +282,7 @@ describe("dumpers", () => {
     }
   });
 
-  test("a nanosecond dead handle writes a nanosecond file", async () => {
+  test("a nanosecond dead handle writes a nanosecond file", () => {
     const dir = mkdtempSync(join(tmpdir(), "dump-"));
     try {
       const path = join(dir, "ns.pcap");
