@@ -5,33 +5,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { join } from "node:path";
+import { compileFilter, type Packet } from "../mod.ts";
 import {
-  type BpfInstruction,
-  compileFilter,
-  openDead,
-  openOffline,
-  type Packet,
-  PcapError,
-} from "../mod.ts";
+  checkFilterCase,
+  checkSetFilterOnSavefile,
+  type Filters,
+  loadFilterPackets,
+} from "./_corpus_checks.ts";
 import { corpusDir, corpusJson, haveCorpus } from "./_helpers.ts";
-
-interface FilterCase {
-  expr: string;
-  ok: boolean;
-  error: string | null;
-  program?: BpfInstruction[];
-  program_unoptimized?: BpfInstruction[];
-  matches: Record<
-    string,
-    { ok: boolean; count?: number; indices?: number[]; error?: string; program?: BpfInstruction[] }
-  >;
-}
-interface Filters {
-  compile: { dlt: number; snaplen: number };
-  files: { path: string; dlt: number; snaplen: number; packets: number }[];
-  filters: FilterCase[];
-}
 
 const skip = haveCorpus ? false : `no corpus at ${corpusDir}`;
 
@@ -39,80 +20,16 @@ describe("filters.json", { skip }, () => {
   const data = haveCorpus ? corpusJson<Filters>("filters.json") : null;
   if (!data) return;
   // Read every listed file once (packets must stay valid: iterate with for await).
-  const packets = new Map<string, Packet[]>();
-  const load = async (): Promise<void> => {
-    for (const f of data.files) {
-      if (packets.has(f.path)) continue;
-      const list: Packet[] = [];
-      const cap = openOffline(join(corpusDir, f.path));
-      for await (const p of cap) list.push(p);
-      cap.close();
-      assert.equal(list.length, f.packets, `${f.path} packet count`);
-      packets.set(f.path, list);
-    }
-  };
+  let packets: Promise<Map<string, Packet[]>> | null = null;
+  const load = (): Promise<Map<string, Packet[]>> => packets ??= loadFilterPackets(data);
 
   test("94 expressions", () => assert.equal(data.filters.length, 94));
 
   for (const c of data.filters) {
-    test(JSON.stringify(c.expr), async () => {
-      await load();
-      // Program for the default compile settings (EN10MB, 262144), optimized and not.
-      const compile = (optimize: boolean) =>
-        compileFilter(c.expr, {
-          linkType: data.compile.dlt,
-          snaplen: data.compile.snaplen,
-          optimize,
-        });
-      if (!c.ok) {
-        assert.throws(() => compile(true), (e: unknown) => {
-          assert.ok(e instanceof PcapError);
-          assert.equal(e.code, "FILTER");
-          assert.equal(e.message, c.error);
-          return true;
-        });
-      } else {
-        using prog = compile(true);
-        assert.deepEqual(prog.instructions, c.program, "optimized program");
-        using raw = compile(false);
-        assert.deepEqual(raw.instructions, c.program_unoptimized, "unoptimized program");
-      }
-      // Per file: compiled for the file's own link type and snaplen.
-      for (const f of data.files) {
-        const m = c.matches[f.path];
-        using dead = openDead(f.dlt, { snaplen: f.snaplen, precision: "nano" });
-        if (!m.ok) {
-          assert.throws(() => dead.compileFilter(c.expr), (e: unknown) => {
-            assert.ok(e instanceof PcapError);
-            assert.equal(e.message, m.error, `${f.path} error`);
-            return true;
-          });
-          continue;
-        }
-        using prog = dead.compileFilter(c.expr);
-        if (m.program) assert.deepEqual(prog.instructions, m.program, `${f.path} program`);
-        const indices: number[] = [];
-        packets.get(f.path)!.forEach((p, i) => {
-          if (prog.matches(p)) indices.push(i);
-        });
-        assert.deepEqual(indices, m.indices, `${f.path} matches`);
-      }
-    });
+    test(JSON.stringify(c.expr), async () => checkFilterCase(data, c, await load()));
   }
 
-  test("setFilter on a savefile gives the same packets as matches()", async () => {
-    const path = join(corpusDir, "tcpdump/mptcp-v0.pcap");
-    const cap = openOffline(path);
-    cap.setFilter("tcp[13] & 2 != 0");
-    let viaFilter = 0;
-    for await (const _ of cap) viaFilter++;
-    cap.close();
-    using prog = compileFilter("tcp[13] & 2 != 0", { snaplen: 65535 });
-    let viaMatch = 0;
-    for await (const p of openOffline(path)) if (prog.matches(p)) viaMatch++;
-    assert.ok(viaFilter > 0);
-    assert.equal(viaFilter, viaMatch);
-  });
+  test("setFilter on a savefile gives the same packets as matches()", checkSetFilterOnSavefile);
 });
 
 describe("BpfProgram", () => {
