@@ -699,10 +699,21 @@ export class LiveCapture extends Capture {
       dropped: v.ps_drop,
       interfaceDropped: v.ps_ifdrop,
     };
-    if ("ps_capt" in v) {
-      out.captured = v.ps_capt;
-      out.sent = v.ps_sent;
-      out.networkDropped = v.ps_netdrop;
+    // The Windows-only fields come from pcap_stats_ex (pcap_stats leaves them unset).
+    const statsEx = native().pcap.symbols.pcap_stats_ex;
+    if ("ps_capt" in v && statsEx) {
+      const sizeOut = new Int32Array(1);
+      const b = native().backend;
+      const ptr = statsEx(p, sizeOut);
+      if (!b.isNull(ptr) && sizeOut[0] >= s.pcap_stat.size) {
+        const x = s.pcap_stat.read(new DataView(b.copy(ptr, s.pcap_stat.size).buffer)) as Record<
+          string,
+          number
+        >;
+        out.captured = x.ps_capt;
+        out.sent = x.ps_sent;
+        out.networkDropped = x.ps_netdrop;
+      }
     }
     return out as unknown as CaptureStats;
   }
