@@ -2,9 +2,10 @@
 // ICMP traffic to 127.0.0.1 / ::1 from this process (bounded in packet count and time).
 import { execFileSync, spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
-import { createServer, connect } from "node:net";
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import process from "node:process";
 import { repoRoot } from "./_helpers.ts";
 
 const outDir = join(repoRoot, "tests", "out");
@@ -22,7 +23,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 function startTcpdump(args: string[], file: string): Promise<{ stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const p = spawn("tcpdump", [...args, "--immediate-mode", "-U", "-c", "400", "-w", file], { stdio: ["ignore", "ignore", "pipe"] });
+    const p = spawn("tcpdump", [...args, "--immediate-mode", "-U", "-c", "400", "-w", file], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let started = false;
     const done = new Promise<void>((r) => p.on("exit", () => r()));
     const kill = setTimeout(() => p.kill("SIGKILL"), 20000);
@@ -78,7 +81,18 @@ async function traffic(): Promise<void> {
         dns!.once("error", j);
         dns!.bind(53, host, () => r());
       });
-      dns.on("message", (m, rinfo) => dns!.send(dnsAnswer(m, fam === "udp4" ? [10, 1, 2, 3] : [0x20, 1, 0xd, 0xb8, ...new Array(11).fill(0), 1]), rinfo.port, rinfo.address));
+      dns.on(
+        "message",
+        (m, rinfo) =>
+          dns!.send(
+            dnsAnswer(
+              m,
+              fam === "udp4" ? [10, 1, 2, 3] : [0x20, 1, 0xd, 0xb8, ...new Array(11).fill(0), 1],
+            ),
+            rinfo.port,
+            rinfo.address,
+          ),
+      );
     } catch {
       dns.close();
       dns = null;
@@ -122,7 +136,10 @@ async function traffic(): Promise<void> {
   if (have("ping")) {
     for (const a of [["-4", "127.0.0.1"], ["-6", "::1"]]) {
       try {
-        execFileSync("ping", [a[0], "-c", "2", "-i", "0.2", "-W", "1", "-s", "40", a[1]], { stdio: "ignore", timeout: 5000 });
+        execFileSync("ping", [a[0], "-c", "2", "-i", "0.2", "-W", "1", "-s", "40", a[1]], {
+          stdio: "ignore",
+          timeout: 5000,
+        });
       } catch { /* ignore */ }
     }
   }
@@ -135,12 +152,21 @@ export function captureLoopback(): Promise<string[]> {
   return cached ??= (async () => {
     if (!have("tcpdump")) return [];
     mkdirSync(outDir, { recursive: true });
-    const tag = "Deno" in globalThis ? "deno" : "bun";
+    // unique names: test files may run concurrently, each making its own capture
+    const tag = `${"Deno" in globalThis ? "deno" : "bun"}-${process.pid}-${Date.now()}`;
+    for (const f of readdirSync(outDir)) {
+      const full = join(outDir, f);
+      if (/^lo-.*\.pcap$/.test(f) && Date.now() - statSync(full).mtimeMs > 600_000) {
+        rmSync(full, { force: true });
+      }
+    }
     const f1 = join(outDir, `lo-en10mb-${tag}.pcap`);
     const f2 = join(outDir, `lo-sll2-${tag}.pcap`);
     const filter = ["host", "127.0.0.1", "or", "host", "::1"];
     const a = await startTcpdump(["-i", "lo", "-n", ...filter], f1);
-    const b = await startTcpdump(["-i", "any", "-y", "LINUX_SLL2", "-n", ...filter], f2).catch(() => null);
+    const b = await startTcpdump(["-i", "any", "-y", "LINUX_SLL2", "-n", ...filter], f2).catch(() =>
+      null
+    );
     try {
       await traffic().catch((e) => console.error("traffic failed", e));
     } finally {

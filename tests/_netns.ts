@@ -56,7 +56,14 @@ export function createVethPair(): VethPair {
       ip("-n", ns, "link", "set", i, "up");
       ip("-n", ns, "link", "set", "lo", "up");
       // No IPv6 chatter (router solicitations, DAD) on the test link.
-      execFileSync("ip", ["netns", "exec", ns, "sysctl", "-qw", `net.ipv6.conf.${i}.disable_ipv6=1`]);
+      execFileSync("ip", [
+        "netns",
+        "exec",
+        ns,
+        "sysctl",
+        "-qw",
+        `net.ipv6.conf.${i}.disable_ipv6=1`,
+      ]);
     }
   } catch (e) {
     for (const ns of [nsA, nsB]) {

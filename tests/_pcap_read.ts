@@ -96,7 +96,14 @@ function parsePcapng(buf: Uint8Array, dv: DataView): RawPacket[] {
       const ifc = ifaces[0];
       const orig = dv.getUint32(body, le);
       const cap = Math.min(orig, len - 16);
-      if (ifc) out.push({ linkType: ifc.linkType, data: buf.subarray(body + 4, body + 4 + cap), origLen: orig, ts: 0 });
+      if (ifc) {
+        out.push({
+          linkType: ifc.linkType,
+          data: buf.subarray(body + 4, body + 4 + cap),
+          origLen: orig,
+          ts: 0,
+        });
+      }
     }
     p += len;
   }
@@ -104,7 +111,10 @@ function parsePcapng(buf: Uint8Array, dv: DataView): RawPacket[] {
 }
 
 /** Writes a classic little-endian µs pcap file image from packets. */
-export function writePcap(linkType: number, packets: { data: Uint8Array; ts?: number }[]): Uint8Array {
+export function writePcap(
+  linkType: number,
+  packets: { data: Uint8Array; ts?: number }[],
+): Uint8Array {
   let size = 24;
   for (const p of packets) size += 16 + p.data.length;
   const out = new Uint8Array(size);

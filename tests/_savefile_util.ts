@@ -1,5 +1,5 @@
 // Helpers for the savefile tests (not part of the package).
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 
 function has(cmd: string): boolean {
   try {
@@ -33,31 +33,48 @@ export interface TsharkResult {
   stderr: string;
 }
 
+const TSHARK_ARGS = (path: string): string[] => [
+  "-r",
+  path,
+  "-n",
+  "-T",
+  "fields",
+  "-E",
+  "separator=\t",
+  "-e",
+  "frame.time_epoch",
+  "-e",
+  "frame.cap_len",
+  "-e",
+  "frame.len",
+  "-e",
+  "frame.interface_id",
+  "-e",
+  "frame.comment",
+  "-e",
+  "frame.encap_type",
+];
+
 /** Packet frames of a file as tshark reads them (custom-block pseudo-frames left out). */
 export function tshark(path: string): TsharkResult {
-  const r = spawnSync("tshark", [
-    "-r",
-    path,
-    "-T",
-    "fields",
-    "-E",
-    "separator=\t",
-    "-e",
-    "frame.time_epoch",
-    "-e",
-    "frame.cap_len",
-    "-e",
-    "frame.len",
-    "-e",
-    "frame.interface_id",
-    "-e",
-    "frame.comment",
-    "-e",
-    "frame.encap_type",
-  ], { stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 28 });
+  const r = spawnSync("tshark", TSHARK_ARGS(path), {
+    stdio: ["ignore", "pipe", "pipe"],
+    maxBuffer: 1 << 28,
+  });
   // tshark exits non-zero on a truncated file but prints the frames before the cut.
-  const out = r.stdout?.toString() ?? "";
-  const stderr = r.stderr?.toString() ?? "";
+  return parseTshark(r.stdout?.toString() ?? "", r.stderr?.toString() ?? "");
+}
+
+/** {@link tshark}, without blocking (so several can run at once). */
+export function tsharkAsync(path: string): Promise<TsharkResult> {
+  return new Promise((resolve) => {
+    execFile("tshark", TSHARK_ARGS(path), { maxBuffer: 1 << 28 }, (_err, stdout, stderr) => {
+      resolve(parseTshark(String(stdout ?? ""), String(stderr ?? "")));
+    });
+  });
+}
+
+function parseTshark(out: string, stderr: string): TsharkResult {
   const frames: TsharkFrame[] = [];
   for (const line of out.split("\n")) {
     if (!line) continue;

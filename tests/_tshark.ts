@@ -42,7 +42,11 @@ export async function tshark(file: string, args: string[]): Promise<string> {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+export async function pool<T, R>(
+  items: T[],
+  limit: number,
+  fn: (t: T) => Promise<R>,
+): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -57,19 +61,42 @@ export async function pool<T, R>(items: T[], limit: number, fn: (t: T) => Promis
 
 /** Common tshark preferences: no reassembly, raw sequence numbers, checksum checks on. */
 export const TSHARK_PREFS: string[] = [
-  "-o", "ip.defragment:FALSE",
-  "-o", "ipv6.defragment:FALSE",
-  "-o", "tcp.desegment_tcp_streams:FALSE",
-  "-o", "tcp.relative_sequence_numbers:FALSE",
-  "-o", "tcp.analyze_sequence_numbers:FALSE",
-  "-o", "ip.check_checksum:TRUE",
-  "-o", "tcp.check_checksum:TRUE",
-  "-o", "udp.check_checksum:TRUE",
+  "-o",
+  "ip.defragment:FALSE",
+  "-o",
+  "ipv6.defragment:FALSE",
+  "-o",
+  "tcp.desegment_tcp_streams:FALSE",
+  "-o",
+  "tcp.relative_sequence_numbers:FALSE",
+  "-o",
+  "tcp.analyze_sequence_numbers:FALSE",
+  "-o",
+  "ip.check_checksum:TRUE",
+  "-o",
+  "tcp.check_checksum:TRUE",
+  "-o",
+  "udp.check_checksum:TRUE",
 ];
 
 /** Runs tshark -T fields for `fields` and splits into per-packet rows of per-field value lists. */
-export async function tsharkFields(file: string, fields: string[], extra: string[] = []): Promise<string[][][]> {
-  const args = [...TSHARK_PREFS, ...extra, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=\u0001"];
+export async function tsharkFields(
+  file: string,
+  fields: string[],
+  extra: string[] = [],
+): Promise<string[][][]> {
+  const args = [
+    ...TSHARK_PREFS,
+    ...extra,
+    "-T",
+    "fields",
+    "-E",
+    "separator=/t",
+    "-E",
+    "occurrence=a",
+    "-E",
+    "aggregator=\u0001",
+  ];
   for (const f of fields) args.push("-e", f);
   const out = await tshark(file, args);
   const rows: string[][][] = [];

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { corpusDir, corpusJson, haveCorpus } from "./_helpers.ts";
 import { readCapture } from "./_pcap_read.ts";
-import { decode, Layer, LinkType, PacketDecoder } from "../src/decode/mod.ts";
+import { decode, type Layer, LinkType, PacketDecoder } from "../src/decode/mod.ts";
 import type { Packet } from "../src/decode/mod.ts";
 
 const LINK_TYPES = Object.values(LinkType) as number[];
@@ -98,7 +98,7 @@ if (haveCorpus) {
 }
 
 describe("decode never throws", { skip: !haveCorpus }, () => {
-  test("every corpus packet under every link type", () => {
+  test("every corpus packet under every link type", { timeout: 180_000 }, () => {
     let n = 0;
     for (const p of packets) {
       for (const lt of [p.linkType, ...LINK_TYPES]) {
@@ -109,7 +109,9 @@ describe("decode never throws", { skip: !haveCorpus }, () => {
     assert.ok(n > 1000);
   });
 
-  test("every prefix of every corpus packet (truncation at each byte, first 200 bytes)", () => {
+  test("every prefix of every corpus packet (truncation at each byte, first 200 bytes)", {
+    timeout: 180_000,
+  }, () => {
     const dec = new PacketDecoder();
     for (const p of packets) {
       const max = Math.min(p.data.length, 200);
@@ -117,7 +119,7 @@ describe("decode never throws", { skip: !haveCorpus }, () => {
     }
   });
 
-  test("200k seeded mutations (bounded to 90 s)", () => {
+  test("200k seeded mutations (bounded to 90 s)", { timeout: 180_000 }, () => {
     const rnd = prng(0x5eed);
     const dec = new PacketDecoder();
     const deadline = Date.now() + 90_000;

@@ -5,21 +5,12 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { corpusDir, corpusJson, haveCorpus, repoRoot } from "./_helpers.ts";
-import { readCapture } from "./_pcap_read.ts";
-import { haveTshark, pool, tsharkFields } from "./_tshark.ts";
-import { FIELDS } from "./_decode_fields.ts";
+import { haveTshark, pool } from "./_tshark.ts";
+import { compareCapture, newStats } from "./_decode_fields.ts";
 import { captureLoopback } from "./_loopback_capture.ts";
-import { decode, LinkType } from "../src/decode/mod.ts";
+import { LinkType } from "../src/decode/mod.ts";
 
 const SUPPORTED = new Set<number>(Object.values(LinkType));
-
-// field name -> value producers (a name may be produced by several layer kinds)
-const byName = new Map<string, ((p: ReturnType<typeof decode>) => string[])[]>();
-for (const [name, fn] of FIELDS) {
-  if (!byName.has(name)) byName.set(name, []);
-  byName.get(name)!.push(fn);
-}
-const NAMES = [...byName.keys()];
 
 /**
  * Where tshark legitimately reports a different value; each entry is narrow: file, packet
@@ -34,59 +25,21 @@ const EXCEPTIONS: { file: string; frame: number; field: string; why: string }[] 
   },
 ];
 
-interface Stat {
-  packets: number; // packets where either side has a value
-  equal: number;
-  deeper: number; // tshark reports further occurrences (layers we do not decode)
-  mismatch: number;
-  excepted: number;
-}
-const stats = new Map<string, Stat>(NAMES.map((n) => [n, { packets: 0, equal: 0, deeper: 0, mismatch: 0, excepted: 0 }]));
+const stats = newStats();
 const deeperLog = new Set<string>();
 let filesCompared = 0, packetsCompared = 0;
 
 async function compareFile(label: string, path: string): Promise<string[]> {
-  const pk = readCapture(path);
-  const rows = await tsharkFields(path, NAMES);
-  const problems: string[] = [];
-  if (rows.length !== pk.length) {
-    // tshark and this reader disagree on how many records a damaged file has: compare the
-    // common prefix (tshark stops at the first bad block, we may read on)
-    if (rows.length > pk.length) problems.push(`${label}: tshark read ${rows.length} packets, we read ${pk.length}`);
-  }
-  const n = Math.min(rows.length, pk.length);
+  const r = await compareCapture(
+    label,
+    path,
+    EXCEPTIONS,
+    stats,
+    process.env.DEBUG_DEEPER ? deeperLog : null,
+  );
   filesCompared++;
-  for (let i = 0; i < n; i++) {
-    const p = decode(pk[i].linkType, pk[i].data);
-    packetsCompared++;
-    for (let f = 0; f < NAMES.length; f++) {
-      const name = NAMES[f];
-      const mine: string[] = [];
-      for (const fn of byName.get(name)!) mine.push(...fn(p));
-      const theirs = rows[i][f] ?? [];
-      if (mine.length === 0 && theirs.length === 0) continue;
-      const st = stats.get(name)!;
-      st.packets++;
-      if (mine.length === theirs.length && mine.every((v, k) => v === theirs[k])) {
-        st.equal++;
-        continue;
-      }
-      if (mine.length < theirs.length && mine.every((v, k) => v === theirs[k])) {
-        st.deeper++;
-        if (process.env.DEBUG_DEEPER) {
-          deeperLog.add(`${label} #${i + 1}: ${p.layers.map((l) => l.type).join("/")} (${name})`);
-        }
-        continue;
-      }
-      if (EXCEPTIONS.some((e) => e.file === label && (e.frame === 0 || e.frame === i + 1) && e.field === name)) {
-        st.excepted++;
-        continue;
-      }
-      st.mismatch++;
-      problems.push(`${label} #${i + 1} ${name}: ours ${JSON.stringify(mine)} tshark ${JSON.stringify(theirs)}`);
-    }
-  }
-  return problems;
+  packetsCompared += r.packets;
+  return r.problems;
 }
 
 interface Manifest {
@@ -106,13 +59,13 @@ if (haveCorpus) {
 }
 
 describe("decode vs tshark", { skip: !haveTshark }, () => {
-  test("corpus captures", { skip: !haveCorpus }, async () => {
+  test("corpus captures", { skip: !haveCorpus, timeout: 600_000 }, async () => {
     const results = await pool(corpusFiles, 2, (f) => compareFile(f, join(corpusDir, f)));
     const problems = results.flat();
     assert.deepEqual(problems.slice(0, 40), []);
   });
 
-  test("loopback captures (EN10MB on lo, LINUX_SLL2 on any)", async () => {
+  test("loopback captures (EN10MB on lo, LINUX_SLL2 on any)", { timeout: 120_000 }, async () => {
     const files = await captureLoopback();
     assert.ok(files.length > 0);
     const problems: string[] = [];
@@ -125,15 +78,19 @@ describe("decode vs tshark", { skip: !haveTshark }, () => {
       `| field | packets | equal | tshark deeper | excepted | mismatch |`,
       `| --- | ---: | ---: | ---: | ---: | ---: |`,
     ];
-    for (const [name, st] of stats) {
-      lines.push(`| ${name} | ${st.packets} | ${st.equal} | ${st.deeper} | ${st.excepted} | ${st.mismatch} |`);
+    for (const [name, st] of stats.byField) {
+      lines.push(
+        `| ${name} | ${st.packets} | ${st.equal} | ${st.deeper} | ${st.excepted} | ${st.mismatch} |`,
+      );
     }
     lines.push("", `${filesCompared} files, ${packetsCompared} packets compared`);
     mkdirSync(join(repoRoot, "tests", "out"), { recursive: true });
-    if (deeperLog.size) writeFileSync(join(repoRoot, "tests", "out", "decode_deeper.txt"), [...deeperLog].join("\n"));
+    if (deeperLog.size) {
+      writeFileSync(join(repoRoot, "tests", "out", "decode_deeper.txt"), [...deeperLog].join("\n"));
+    }
     writeFileSync(join(repoRoot, "tests", "out", "decode_fields.md"), lines.join("\n") + "\n");
     let mism = 0;
-    for (const st of stats.values()) mism += st.mismatch;
+    for (const st of stats.byField.values()) mism += st.mismatch;
     assert.equal(mism, 0);
   });
 });

@@ -113,4 +113,63 @@ describe("examples", () => {
       assert.equal(p.data[99], 99);
     },
   );
+
+  test("build_and_send.ts: an ICMP echo and a UDP datagram that a capture on lo decodes", {
+    skip: rootSkip,
+  }, async () => {
+    const { openLive } = await import("../mod.ts");
+    const { decode } = await import("../src/decode/mod.ts");
+    const cap = openLive("lo", { immediate: true, snaplen: 2048, filter: "icmp or udp port 9999" });
+    const got: Uint8Array[] = [];
+    const reading = (async () => {
+      for await (const p of cap) {
+        got.push(p.data);
+        if (got.length === 2) break;
+      }
+    })();
+    const [cmd, ...rest] = command("build_and_send.ts", ["lo"]);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(cmd, rest, { stdio: "ignore" });
+      child.on("close", (code) => code === 0 ? resolve() : reject(new Error(`exit ${code}`)));
+    });
+    const timer = setTimeout(() => cap.close(), 10000);
+    await reading;
+    clearTimeout(timer);
+    cap.close();
+    assert.equal(got.length, 2);
+    const ping = decode(1, got[0]);
+    assert.equal(ping.icmpv4?.icmpType, 8);
+    assert.equal(ping.icmpv4?.checksumValid, true);
+    assert.equal(ping.ipv4?.checksumValid, true);
+    const dgram = decode(1, got[1]);
+    assert.equal(dgram.udp?.dstPort, 9999);
+    assert.equal(dgram.udp?.checksumValid, true);
+  });
+
+  test("convert.ts: pcap to pcapng with a filter, read back", {
+    skip: haveCorpus ? false : "no corpus",
+  }, async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { readPackets } = await import("../src/savefile/mod.ts");
+    const dir = mkdtempSync(join(tmpdir(), "convert-"));
+    try {
+      const out = join(dir, "syn.pcapng");
+      run("convert.ts", [
+        join(corpusDir, "tcpdump/mptcp-v0.pcap"),
+        out,
+        "-q",
+        "--filter",
+        "tcp[13] & 2 != 0",
+      ]);
+      let n = 0;
+      for await (const p of readPackets(out)) {
+        assert.ok((p.data[14 + 20 + 13] & 2) !== 0);
+        n++;
+      }
+      assert.ok(n > 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -44,8 +44,10 @@ function run(cmd: string[], onLine?: (line: string) => void): Promise<string> {
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (d: string) => err += d);
     child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd.join(" ")} exited ${code}: ${err}`))
+    child.on(
+      "close",
+      (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`${cmd.join(" ")} exited ${code}: ${err}`)),
     );
   });
 }
@@ -61,13 +63,19 @@ describe("live capture", { skip }, () => {
       let ready!: () => void;
       const isReady = new Promise<void>((r) => ready = r);
       const capture = run(
-        ["ip", "netns", "exec", pair.nsB, ...runtimeCommand(worker, [
-          "capture",
-          pair.ifB,
-          "ether proto 0x88b5",
-          String(n),
-          "15000",
-        ])],
+        [
+          "ip",
+          "netns",
+          "exec",
+          pair.nsB,
+          ...runtimeCommand(worker, [
+            "capture",
+            pair.ifB,
+            "ether proto 0x88b5",
+            String(n),
+            "15000",
+          ]),
+        ],
         (line) => line === "ready" && ready(),
       );
       await Promise.race([isReady, capture]);
@@ -168,7 +176,10 @@ describe("live capture", { skip }, () => {
     cap.close();
     await reading;
     assert.ok(worst <= 20, `largest timer gap ${worst.toFixed(1)} ms`);
-    assert.ok(ended - closedAt <= 50, `close() took ${(ended - closedAt).toFixed(1)} ms to end the wait`);
+    assert.ok(
+      ended - closedAt <= 50,
+      `close() took ${(ended - closedAt).toFixed(1)} ms to end the wait`,
+    );
     assert.equal(cap.closed, true);
   });
 
@@ -218,14 +229,16 @@ describe("live capture", { skip }, () => {
     const cap = openLive("lo");
     cap.close();
     cap.close();
-    for (const use of [
-      () => cap.next(),
-      () => cap.stats(),
-      () => cap.inject(new Uint8Array(60)),
-      () => cap.setFilter("tcp"),
-      () => cap.linkType,
-      () => cap.nonblocking,
-    ]) {
+    for (
+      const use of [
+        () => cap.next(),
+        () => cap.stats(),
+        () => cap.inject(new Uint8Array(60)),
+        () => cap.setFilter("tcp"),
+        () => cap.linkType,
+        () => cap.nonblocking,
+      ]
+    ) {
       assert.throws(use, (e: unknown) => e instanceof PcapError && e.code === "CLOSED");
     }
   });
@@ -262,7 +275,10 @@ describe("dumpers", () => {
         using d = dead.dump(path);
         for (const p of packets.slice(0, 6)) d.write(p);
         d.flush();
-        assert.equal(d.position, 24 + packets.slice(0, 6).reduce((s, p) => s + 16 + p.data.length, 0));
+        assert.equal(
+          d.position,
+          24 + packets.slice(0, 6).reduce((s, p) => s + 16 + p.data.length, 0),
+        );
       }
       {
         using dead = openDead(1, { snaplen: 65535 });

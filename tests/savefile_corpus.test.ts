@@ -180,11 +180,26 @@ describe("savefile reader vs corpus", { skip: !haveCorpus && "corpus not found" 
       // Every source and path gives the same records and outcome.
       const variants: [string, Got][] = [
         ["readPackets(path)", await readAsync(() => readPackets(file), false)],
-        ["readPackets(URL, small chunks)", await readAsync(() => readPackets(new URL(`file://${file}`), { chunkSize: 4096 }), false)],
-        ["readBatches(path)", await readAsync(() => Promise.resolve(readBatches(file, { chunkSize: 4096 })), true)],
-        ["readBatches(stream)", await readAsync(() => Promise.resolve(readBatches(tinyStream(bytes, 7))), true)],
+        [
+          "readPackets(URL, small chunks)",
+          await readAsync(() => readPackets(new URL(`file://${file}`), { chunkSize: 4096 }), false),
+        ],
+        [
+          "readBatches(path)",
+          await readAsync(() => Promise.resolve(readBatches(file, { chunkSize: 4096 })), true),
+        ],
+        [
+          "readBatches(stream)",
+          await readAsync(() => Promise.resolve(readBatches(tinyStream(bytes, 7))), true),
+        ],
         ["readPackets(stream)", await readAsync(() => readPackets(tinyStream(bytes, 1000)), false)],
-        ["readPackets(node stream)", await readAsync(() => readPackets(Readable.toWeb(Readable.from([Buffer.from(bytes)])) as ReadableStream<Uint8Array>), false)],
+        [
+          "readPackets(node stream)",
+          await readAsync(() =>
+            readPackets(
+              Readable.toWeb(Readable.from([Buffer.from(bytes)])) as ReadableStream<Uint8Array>,
+            ), false),
+        ],
       ];
       for (const [name, v] of variants) {
         assert.deepEqual(v.packets, got.packets, name);
@@ -201,7 +216,11 @@ describe("savefile reader vs corpus", { skip: !haveCorpus && "corpus not found" 
         assert.equal(frames.length, got.records.length, "tshark frame count");
         got.records.forEach((p, i) => {
           const f = frames[i];
-          assert.equal(f.time, p.blockType === 3 ? "" : tsText(p.seconds, p.nanoseconds), `time ${i}`);
+          assert.equal(
+            f.time,
+            p.blockType === 3 ? "" : tsText(p.seconds, p.nanoseconds),
+            `time ${i}`,
+          );
           assert.equal(f.caplen, p.caplen, `caplen ${i}`);
           assert.equal(f.len, p.length, `len ${i}`);
           assert.equal(f.interfaceId, p.interfaceId, `interface ${i}`);

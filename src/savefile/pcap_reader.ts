@@ -1,0 +1,245 @@
+/**
+ * Classic pcap decoder (all four magics, both byte orders), following libpcap 1.10's
+ * `sf-pcap.c` checks so that it stops where libpcap stops.
+ *
+ * @module
+ * @internal
+ */
+
+import { PcapFormatError } from "../errors.ts";
+import type {
+  CustomBlock,
+  DecryptionSecrets,
+  InterfaceInfo,
+  InterfaceStatistics,
+  NameResolutionBlock,
+  SavefileInfo,
+  SectionInfo,
+} from "./types.ts";
+import { PcapMagic } from "./types.ts";
+import type { Packet } from "./record.ts";
+import type { Decoder } from "./decoder.ts";
+import { linkTypeToDlt, maxSnaplenFor, NEED, newInterface, READY, RECORD } from "./decoder.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** Which pcap magic `m` (read little-endian) is, or null. */
+export function pcapMagicOf(
+  m: number,
+): { little: boolean; nano: boolean; modified: boolean } | null {
+  const swapped = ((m & 0xff) << 24 | (m & 0xff00) << 8 | (m >>> 8) & 0xff00 | m >>> 24) >>> 0;
+  for (const [v, little] of [[m >>> 0, true], [swapped, false]] as const) {
+    if (v === PcapMagic.MICRO) return { little, nano: false, modified: false };
+    if (v === PcapMagic.NANO) return { little, nano: true, modified: false };
+    if (v === PcapMagic.MODIFIED) return { little, nano: false, modified: true };
+  }
+  return null;
+}
+
+/** Decoder for classic pcap files. */
+export class PcapDecoder implements Decoder {
+  buf: Uint8Array = EMPTY;
+  view: DataView = new DataView(EMPTY.buffer);
+  /** `buf.buffer` and `buf.byteOffset`, for creating data views quickly. */
+  ab: ArrayBufferLike = EMPTY.buffer;
+  abOff = 0;
+  pos = 0;
+  end = 0;
+  base = 0;
+  need = 0;
+  ready = false;
+  little = true;
+  nano = false;
+  modified = false;
+  hdrLen = 16;
+  snapshot = 0;
+  maxCaplen = 262144;
+  /** 0: not swapped, 1: maybe swapped (2.3), 2: swapped (< 2.3, 543.0). */
+  lengthsSwapped = 0;
+  frac = 1000;
+  linkType = 0;
+  #info: SavefileInfo | null = null;
+  iface: InterfaceInfo;
+  sections: SectionInfo[] = [];
+  interfaces: InterfaceInfo[] = [];
+  nameResolution: NameResolutionBlock[] = [];
+  statistics: InterfaceStatistics[] = [];
+  customBlocks: CustomBlock[] = [];
+  decryptionSecrets: DecryptionSecrets[] = [];
+  blankInterface: InterfaceInfo;
+
+  constructor() {
+    this.iface = newInterface(0, 0, 0, 0, 0, 0);
+    this.blankInterface = this.iface;
+  }
+
+  setBuffer(buf: Uint8Array, pos: number, end: number, base: number): void {
+    if (buf !== this.buf) {
+      this.buf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      this.ab = buf.buffer;
+      this.abOff = buf.byteOffset;
+    }
+    this.pos = pos;
+    this.end = end;
+    this.base = base;
+  }
+
+  info(): SavefileInfo {
+    if (!this.#info) throw new Error("header not read");
+    return this.#info;
+  }
+
+  #header(): number {
+    const avail = this.end - this.pos;
+    if (avail < 24) {
+      this.need = 24;
+      return NEED;
+    }
+    const v = this.view, p = this.pos;
+    const m = pcapMagicOf(v.getUint32(p, true));
+    if (!m) throw new PcapFormatError(this.base + p, "unknown file format");
+    const le = m.little;
+    this.little = le;
+    this.nano = m.nano;
+    this.modified = m.modified;
+    this.frac = m.nano ? 1 : 1000;
+    const major = v.getUint16(p + 4, le), minor = v.getUint16(p + 6, le);
+    const snaplen = v.getUint32(p + 16, le);
+    const field = v.getUint32(p + 20, le);
+    if (major < 2) throw new PcapFormatError(this.base + p + 4, "archaic pcap savefile format");
+    if (!((major === 2 && minor <= 4) || (major === 543 && minor === 0))) {
+      throw new PcapFormatError(
+        this.base + p + 4,
+        `unsupported pcap savefile version ${major}.${minor}`,
+      );
+    }
+    this.lengthsSwapped = major === 543 || minor < 3 ? 2 : minor === 3 ? 1 : 0;
+    const linkType = field & 0x03ffffff;
+    this.linkType = linkType;
+    const dlt = linkTypeToDlt(linkType);
+    this.maxCaplen = maxSnaplenFor(dlt);
+    let snapshot = snaplen | 0;
+    if (snapshot <= 0) snapshot = maxSnaplenFor(field);
+    this.hdrLen = m.modified ? 24 : 16;
+    if (m.modified && dlt === 1) {
+      snapshot = snapshot <= 0x7fffffff - 14 ? snapshot + 14 : 0x7fffffff;
+    }
+    this.snapshot = snapshot;
+    const ext = (field & 0xfc000000) >>> 0;
+    const fcsLength = field & 0x04000000 ? ((field >>> 28) & 0xf) * 2 : undefined;
+    const iface = newInterface(0, 0, 0, linkType, snaplen, 0);
+    iface.fcsLength = fcsLength;
+    iface.tsResolution = { base: 10, exponent: m.nano ? 9 : 6 };
+    this.iface = iface;
+    this.blankInterface = iface;
+    this.interfaces.push(iface);
+    this.sections.push({
+      index: 0,
+      offset: 0,
+      byteOrder: le ? "little" : "big",
+      versionMajor: major,
+      versionMinor: minor,
+      sectionLength: -1n,
+      hardware: undefined,
+      os: undefined,
+      userApplication: undefined,
+      comments: [],
+      options: [],
+      interfaces: [iface],
+    });
+    this.#info = {
+      format: "pcap",
+      byteOrder: le ? "little" : "big",
+      versionMajor: major,
+      versionMinor: minor,
+      magic: m.nano ? PcapMagic.NANO : m.modified ? PcapMagic.MODIFIED : PcapMagic.MICRO,
+      snaplen,
+      linkType,
+      linkTypeField: field,
+      linkTypeExt: ext,
+      fcsLength,
+      tsPrecision: m.nano ? "nano" : "micro",
+      recordHeaderLength: this.hdrLen,
+    };
+    this.pos = p + 24;
+    this.ready = true;
+    return READY;
+  }
+
+  next(rec: Packet): number {
+    if (!this.ready) return this.#header();
+    const p = this.pos;
+    const avail = this.end - p;
+    const hl = this.hdrLen;
+    if (avail < hl) {
+      this.need = hl;
+      return NEED;
+    }
+    const v = this.view, le = this.little;
+    let caplen = v.getUint32(p + 8, le);
+    let len = v.getUint32(p + 12, le);
+    if (this.lengthsSwapped !== 0 && (this.lengthsSwapped === 2 || caplen > len)) {
+      const t = caplen;
+      caplen = len;
+      len = t;
+    }
+    if (caplen > this.maxCaplen) {
+      throw new PcapFormatError(
+        this.base + p + 8,
+        caplen > this.snapshot
+          ? `invalid packet capture length ${caplen}, bigger than snaplen of ${this.snapshot}`
+          : `invalid packet capture length ${caplen}, bigger than maximum of ${this.maxCaplen}`,
+      );
+    }
+    if (avail < hl + caplen) {
+      this.need = hl + caplen;
+      return NEED;
+    }
+    const take = caplen > this.snapshot ? this.snapshot : caplen;
+    const d = p + hl;
+    rec.seconds = v.getInt32(p, le);
+    rec.nanoseconds = v.getInt32(p + 4, le) * this.frac;
+    rec.caplen = take;
+    rec.length = len;
+    rec.data = new Uint8Array(this.ab, this.abOff + d, take);
+    rec.offset = this.base + p;
+    rec.linkType = this.linkType;
+    rec.interface = this.iface;
+    this.pos = d + caplen;
+    return RECORD;
+  }
+
+  finish(): void {
+    const avail = this.end - this.pos;
+    if (avail === 0) {
+      if (!this.ready) {
+        throw new PcapFormatError(
+          this.base + this.pos,
+          "truncated dump file; tried to read 24 file header bytes, only got 0",
+        );
+      }
+      return;
+    }
+    const at = this.base + this.end;
+    if (!this.ready) {
+      throw new PcapFormatError(
+        at,
+        `truncated dump file; tried to read 24 file header bytes, only got ${avail - 4}`,
+      );
+    }
+    if (avail < this.hdrLen) {
+      throw new PcapFormatError(
+        at,
+        `truncated dump file; tried to read ${this.hdrLen} header bytes, only got ${avail}`,
+      );
+    }
+    const wanted = this.need - this.hdrLen;
+    throw new PcapFormatError(
+      at,
+      `truncated dump file; tried to read ${
+        Math.min(wanted, this.snapshot)
+      } captured bytes, only got ${avail - this.hdrLen}`,
+    );
+  }
+}
