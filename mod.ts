@@ -16,6 +16,11 @@
  * Deno needs `--allow-ffi`; capturing needs root or `CAP_NET_RAW` and
  * `CAP_NET_ADMIN`. The library is loaded on first use (see {@link loadLibrary}).
  *
+ * More entries: `@netcap/pcap/savefile` (pcap and pcapng in pure TypeScript),
+ * `@netcap/pcap/decode`, `/build`, `/flow` (protocols, packet building, flows and
+ * TCP reassembly), `@netcap/pcap/remote` (rpcap client and server, WinPcap source
+ * strings), `@netcap/pcap/layout` (the C struct layout engine).
+ *
  * @module
  */
 
@@ -56,3 +61,5 @@ export type { BpfInstruction, CompileOptions, FilterOptions, MatchInput } from "
 export { Dumper } from "./src/dumper.ts";
 export type { DumpInput } from "./src/dumper.ts";
 export { LinkType, linkTypeDescription, linkTypeFromName, linkTypeName } from "./src/linktype.ts";
+export { createSource, parseSource } from "./src/remote/source.ts";
+export type { ParsedSource, SourceParts, SourceType } from "./src/remote/source.ts";

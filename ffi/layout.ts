@@ -254,7 +254,7 @@ export interface StructOptions {
 }
 
 /** Value a scalar read produces: numbers, except 64-bit fixed types as bigint. */
-type ScalarValue<T> = T extends "i64" | "u64" ? bigint : number;
+export type ScalarValue<T> = T extends "i64" | "u64" ? bigint : number;
 
 /** The plain object {@link StructLayout.read} returns for a declaration. */
 export type StructValue<F extends readonly FieldDecl[]> = {

@@ -87,9 +87,11 @@ export class BpfProgram {
   #insnBytes: Uint8Array;
   #header: Uint8Array;
   #headerView: DataView;
+  /** JS memory holding the instructions (fromInstructions), or null when libpcap owns them. */
+  #owned: Uint8Array | null;
 
-  /** @internal Use `compileFilter()` or a handle's `compileFilter()`. */
-  constructor(expression: string, linkType: number, program: Uint8Array) {
+  /** @internal Use `compileFilter()`, a handle's `compileFilter()` or `fromInstructions()`. */
+  constructor(expression: string, linkType: number, program: Uint8Array, owned?: Uint8Array) {
     const n = native();
     const s = structs();
     this.expression = expression;
@@ -110,7 +112,51 @@ export class BpfProgram {
     this.instructions = Object.freeze(list);
     this.#header = new Uint8Array(s.pcap_pkthdr.size);
     this.#headerView = new DataView(this.#header.buffer);
-    registry.register(this, program, this);
+    this.#owned = owned ?? null;
+    if (!owned) registry.register(this, program, this);
+  }
+
+  /**
+   * A program from raw instructions (for example received over the network,
+   * or written by hand), in memory owned by JS: usable with `setFilter()` and
+   * `matches()`; libpcap validates it when it is set. `dispose()` frees nothing
+   * in libpcap.
+   */
+  static fromInstructions(
+    instructions: readonly BpfInstruction[],
+    options: { readonly linkType?: number; readonly expression?: string } = {},
+  ): BpfProgram {
+    if (!Array.isArray(instructions)) throw new TypeError("instructions must be an array");
+    const s = structs();
+    const b = native().backend;
+    const size = s.bpf_insn.size;
+    const insns = new Uint8Array(Math.max(1, instructions.length) * size);
+    const iv = new DataView(insns.buffer);
+    instructions.forEach((i, at) => {
+      for (
+        const [name, max] of [["code", 0xffff], ["jt", 0xff], ["jf", 0xff], [
+          "k",
+          0xffffffff,
+        ]] as const
+      ) {
+        const v = i?.[name];
+        if (!Number.isInteger(v) || v < 0 || v > max) {
+          throw new RangeError(`instructions[${at}].${name} must be an integer from 0 to ${max}`);
+        }
+      }
+      s.bpf_insn.write(iv, { code: i.code, jt: i.jt, jf: i.jf, k: i.k }, at * size);
+    });
+    const program = new Uint8Array(s.bpf_program.size);
+    s.bpf_program.write(new DataView(program.buffer), {
+      bf_len: instructions.length,
+      bf_insns: b.address(b.pointerOf(insns)),
+    });
+    return new BpfProgram(
+      options.expression ?? "",
+      options.linkType ?? LinkType.EN10MB,
+      program,
+      insns,
+    );
   }
 
   /** True once disposed. */
@@ -158,6 +204,10 @@ export class BpfProgram {
     const p = this.#program;
     if (!p) return;
     this.#program = null;
+    if (this.#owned) {
+      this.#owned = null;
+      return;
+    }
     registry.unregister(this);
     native().pcap.symbols.pcap_freecode(p);
   }

@@ -1,0 +1,22 @@
+/**
+ * Remote capture (rpcap) in TypeScript: source strings, a client for any
+ * rpcap server (libpcap's `rpcapd`, WinPcap, Npcap), and a server that
+ * serves local devices to any rpcap client.
+ *
+ * @module
+ */
+
+export { createSource, parseSource, SOURCE_BUFFER_SIZE, SourceTypeNumber } from "./source.ts";
+export type { ParsedSource, SourceParts, SourceType } from "./source.ts";
+export { connectRemote, RemoteCapture, RemoteClient, RemoteError } from "./client.ts";
+export type { ConnectOptions, RemoteAuth, RemoteDevice, RemoteOpenOptions } from "./client.ts";
+export { DEFAULT_PORT, MAX_FILTER_INSTRUCTIONS, RemoteErrorCode } from "./protocol.ts";
+export type { WireInstruction } from "./protocol.ts";
+export { serveRemote } from "./server.ts";
+export type { Authenticator, RemoteServer, ServeOptions } from "./server.ts";
+export { findAllDevices, open } from "./open.ts";
+export type { OpenOptions, RemoteSourceOptions, SourceDevice } from "./open.ts";
+export { listenRemote } from "./client.ts";
+export type { ActiveListener, ListenOptions } from "./client.ts";
+export { mergeRemote } from "./merge.ts";
+export type { BatchSource, MergedPacket, MergeOptions } from "./merge.ts";
