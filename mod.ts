@@ -63,3 +63,7 @@ export type { DumpInput } from "./src/dumper.ts";
 export { LinkType, linkTypeDescription, linkTypeFromName, linkTypeName } from "./src/linktype.ts";
 export { createSource, parseSource } from "./src/remote/source.ts";
 export type { ParsedSource, SourceParts, SourceType } from "./src/remote/source.ts";
+export { SendQueue } from "./src/sendqueue.ts";
+export type { SendQueueHeader, TransmitOptions } from "./src/sendqueue.ts";
+export { openStatistics } from "./src/statistics.ts";
+export type { Statistics, StatisticsOptions, StatisticsSample } from "./src/statistics.ts";

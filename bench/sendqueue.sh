@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Send-queue and statistics-engine benchmark (issue 6): @netcap/pcap under Deno and Bun
+# against C programs built here with gcc (bench/sendqueue_baseline.c) and tcpreplay, on a veth
+# pair between two network namespaces made here (root).
+#
+#   bash bench/sendqueue.sh
+#
+# 1. Unsynchronised transmit of N_FAST x 64-byte frames from namespace A: a C pcap_sendpacket
+#    loop (frames in memory), SendQueue.transmit(), and `tcpreplay --topspeed` on the same file.
+#    Best of ROUNDS for C and ours (tcpreplay: one run; its own figure).
+# 2. Synchronised replay of an N_SYNC-packet file (gaps log-uniform in 10 us .. 1 ms):
+#    SendQueue.transmit(sync) and tcpreplay (recorded speed), the gaps measured on the
+#    receiving side by tcpdump in namespace B with nanosecond time stamps; median, p99 and
+#    largest |gap error|. Each sender runs at nice $SYNC_NICE.
+# 3. Statistics at the sender's top rate: a C pcap_sendpacket loop sends N_STATS frames (half
+#    of them pass the filter); counted in B by a C pcap_dispatch loop (same filter, snaplen 14,
+#    immediate mode) and by openStatistics(); counts and CPU time per counted packet.
+#
+# Environment: N_FAST (1000000), N_SYNC (10000), N_STATS (2000000), ROUNDS (3), DENO, BUN,
+# LIBPCAP, SYNC_NICE (-10), SPIN_MS (SendQueue's spinMs for the synchronised replay, default 2),
+# PARTS ("1 2 3": which parts to run). Raw results: bench/out/sendqueue_results.jsonl; a table at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=bench/out
+DENO=${DENO:-node_modules/.bin/deno}
+BUN=${BUN:-node_modules/.bin/bun}
+if [ -z "${LIBPCAP:-}" ]; then
+  for f in /usr/lib/x86_64-linux-gnu/libpcap.so.0.8 /usr/lib/*/libpcap.so.1 /usr/lib/*/libpcap.so.0.8; do
+    if [ -e "$f" ]; then LIBPCAP=$f && break; fi
+  done
+fi
+N_FAST=${N_FAST:-1000000}
+N_SYNC=${N_SYNC:-10000}
+N_STATS=${N_STATS:-2000000}
+ROUNDS=${ROUNDS:-3}
+SYNC_NICE=${SYNC_NICE:--10}
+PARTS=${PARTS:-1 2 3}
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+JS=bench/sendqueue_bench.ts
+C=$OUT/sendqueue_baseline
+mkdir -p "$OUT"
+RESULTS=$OUT/sendqueue_results.jsonl
+: >"$RESULTS"
+log() { echo "[sendqueue.sh] $*" >&2; }
+record() { echo "{\"kind\":\"$1\",\"impl\":\"$2\",\"result\":$3}" >>"$RESULTS"; }
+[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
+command -v tcpreplay >/dev/null && command -v tcpdump >/dev/null ||
+  { echo "needs tcpreplay and tcpdump" >&2; exit 1; }
+
+log "building the C baseline against $LIBPCAP"
+gcc -O2 -Wall -o "$C" bench/sendqueue_baseline.c "$LIBPCAP" -lm
+FAST=$OUT/sendqueue_fast_$N_FAST.pcap
+SYNC=$OUT/sendqueue_sync_$N_SYNC.pcap
+MIX=$OUT/sendqueue_mix_$N_STATS.pcap
+[ -s "$FAST" ] || "$C" gen "$FAST" "$N_FAST" 64
+[ -s "$SYNC" ] || "$C" gengaps "$SYNC" "$N_SYNC" 1
+[ -s "$MIX" ] || "$C" genmix "$MIX" "$N_STATS"
+
+TAG=ncsq$$
+NSA=${TAG}a
+NSB=${TAG}b
+TCPDUMP_PID=
+cleanup() {
+  [ -n "$TCPDUMP_PID" ] && kill "$TCPDUMP_PID" 2>/dev/null || true
+  ip netns del "$NSA" 2>/dev/null || true
+  ip netns del "$NSB" 2>/dev/null || true
+}
+trap cleanup EXIT
+ip netns add "$NSA"
+ip netns add "$NSB"
+ip link add "${TAG}A" type veth peer name "${TAG}B"
+ip link set "${TAG}A" netns "$NSA"
+ip link set "${TAG}B" netns "$NSB"
+ip -n "$NSA" link set "${TAG}A" name vA
+ip -n "$NSB" link set "${TAG}B" name vB
+for ns in "$NSA" "$NSB"; do
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+  ip -n "$ns" link set lo up
+done
+ip -n "$NSA" link set vA up
+ip -n "$NSB" link set vB up
+inA() { ip netns exec "$NSA" "$@"; }
+inB() { ip netns exec "$NSB" "$@"; }
+# The command line that runs bench/sendqueue_bench.ts with a runtime (no spaces in paths).
+js() { if [ "$1" = deno ]; then echo "$DENO run --allow-all --no-check $JS"; else echo "$BUN $JS"; fi; }
+
+# --- 1. unsynchronised transmit ---------------------------------------------------------
+if part 1; then
+log "1. transmit $N_FAST x 64-byte frames on vA, best of $ROUNDS"
+r=$(inA "$C" send vA "$FAST" "$ROUNDS"); record fast c "$r"; log "  c: $r"
+for impl in deno bun; do
+  r=$(inA $(js "$impl") transmit vA "$FAST" "$ROUNDS")
+  record fast "$impl" "$r"; log "  $impl: $r"
+done
+t=$(inA tcpreplay --topspeed -i vA "$FAST" 2>&1)
+pps=$(sed -n 's/.*Rated: .* \([0-9.]*\) pps.*/\1/p' <<<"$t" | head -1)
+secs=$(sed -n 's/.*Actual: \([0-9]*\) packets .* sent in \([0-9.]*\) seconds.*/\2/p' <<<"$t" | head -1)
+record fast tcpreplay "{\"packets\":$N_FAST,\"pps\":${pps:-0},\"ms\":$(awk "BEGIN{print ${secs:-0}*1000}")}"
+log "  tcpreplay --topspeed: $pps pps"
+fi
+
+# --- 2. synchronised replay -------------------------------------------------------------
+if part 2; then
+log "2. synchronised replay of $N_SYNC packets, gaps measured by tcpdump in B (nanoseconds)"
+for impl in deno bun tcpreplay; do
+  capf=$OUT/sendqueue_sync_$impl.pcap
+  rm -f "$capf" "$OUT/tcpdump.err"
+  # (ip netns exec execs tcpdump: $! is tcpdump's pid.)
+  ip netns exec "$NSB" tcpdump -i vB -Q in -s 64 -B 65536 --time-stamp-precision=nano --immediate-mode \
+    -w "$capf" ether proto 0x88b5 2>"$OUT/tcpdump.err" &
+  TCPDUMP_PID=$!
+  for _ in $(seq 100); do grep -q listening "$OUT/tcpdump.err" 2>/dev/null && break; sleep 0.05; done
+  case $impl in
+    tcpreplay) sent=$(inA nice -n "$SYNC_NICE" tcpreplay -i vA "$SYNC" 2>&1 | tr '\n' ' ') ;;
+    *) sent=$(inA nice -n "$SYNC_NICE" $(js "$impl") transmit vA "$SYNC" 1 sync) ;;
+  esac
+  sleep 1
+  kill -INT "$TCPDUMP_PID"; wait "$TCPDUMP_PID" || true
+  TCPDUMP_PID=
+  g=$("$DENO" run --allow-all --no-check "$JS" gaps "$SYNC" "$capf")
+  record sync "$impl" "$g"
+  log "  $impl: $g"
+  [ "$impl" = tcpreplay ] || log "    sender: $sent"
+done
+fi
+
+# --- 3. statistics at the sender's top rate ---------------------------------------------
+if part 3; then
+log "3. statistics: $N_STATS frames at the C sender's top rate, filter 'ether proto 0x88b5'"
+for impl in c deno bun; do
+  f=$OUT/sendqueue_stats_$impl.out
+  : >"$f"
+  case $impl in
+    c) inB "$C" count vB "ether proto 0x88b5" 14 500 >"$f" & ;;
+    *) inB $(js "$impl") stats vB "ether proto 0x88b5" 250 >"$f" & ;;
+  esac
+  pid=$!
+  for _ in $(seq 300); do grep -q '^ready$' "$f" && break; sleep 0.05; done
+  sleep 0.2
+  s=$(inA "$C" send vA "$MIX" 1)
+  wait "$pid"
+  r=$(grep -v '^ready$' "$f")
+  record stats "$impl" "{\"sender\":$s,\"count\":$r,\"expect\":{\"packets\":$((N_STATS / 2)),\"bytes\":$((N_STATS / 2 * 64))}}"
+  log "  $impl: sender $s count $r"
+done
+fi
+
+"$DENO" run --allow-all --no-check - "$RESULTS" <<'TS'
+import { readFileSync } from "node:fs";
+const rows = readFileSync(process.argv[2], "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const get = (kind: string, impl: string) => rows.find((r) => r.kind === kind && r.impl === impl)?.result;
+const c = get("fast", "c");
+console.log("\n| unsynchronised transmit, 64-byte frames | packets/s | vs C |\n| --- | ---: | ---: |");
+for (const impl of ["c", "deno", "bun", "tcpreplay"]) {
+  const r = get("fast", impl);
+  if (r) console.log(`| ${impl} | ${Math.round(r.pps)} | ${(r.pps / c.pps).toFixed(2)}x |`);
+}
+console.log("\n| synchronised replay | gaps | lost | median |err| µs | p99 µs | max µs |\n| --- | ---: | ---: | ---: | ---: | ---: |");
+for (const impl of ["deno", "bun", "tcpreplay"]) {
+  const r = get("sync", impl);
+  if (r) console.log(`| ${impl} | ${r.n} | ${r.missing} | ${r.medianUs} | ${r.p99Us} | ${r.maxUs} |`);
+}
+console.log("\n| statistics at top rate | sent pps | counted | expected | bytes exact | CPU ns/packet |\n| --- | ---: | ---: | ---: | --- | ---: |");
+for (const impl of ["c", "deno", "bun"]) {
+  const r = get("stats", impl);
+  if (!r) continue;
+  const cnt = r.count;
+  console.log(`| ${impl} | ${r.sender.pps} | ${cnt.packets} | ${r.expect.packets} | ${cnt.bytes === r.expect.bytes} | ${(cnt.cpuNs / cnt.packets).toFixed(0)} |`);
+}
+TS

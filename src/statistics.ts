@@ -1,0 +1,510 @@
+/**
+ * The statistics engine: packets and bytes that pass a filter, per interval
+ * (WinPcap's statistics mode, `pcap_setmode(p, MODE_STAT)`).
+ *
+ * ```ts
+ * import { openStatistics } from "@netcap/pcap";
+ *
+ * using stats = openStatistics("eth0", { filter: "tcp", interval: 1000 });
+ * for await (const s of stats) console.log(new Date(s.timestamp), s.packets, "packets/s", s.bytes * 8, "bit/s");
+ * ```
+ *
+ * Where the library has the statistics mode (WinPcap, Npcap) the driver
+ * counts and no packet reaches user space. Elsewhere the counting is done
+ * here, as cheaply as libpcap allows: a capture with the smallest snapshot
+ * length the filter allows (1 byte without a filter; see {@link filterSnaplen}), the filter in
+ * the kernel and a read timeout of a quarter interval (at most 100 ms) so that libpcap hands
+ * over packets in large blocks, read through the batch path
+ * (`batches()`), summing each record header's length field (`len`) so no
+ * payload is copied.
+ *
+ * What `bytes` counts: the length of each frame as libpcap reports it (the
+ * `len` of its record header: link-layer header and payload, without
+ * preamble, start-of-frame delimiter or FCS). WinPcap's and Npcap's drivers
+ * add 12 bytes per packet in statistics mode for the preamble, SFD and FCS
+ * (NPF's tap routine); the native path subtracts them again, so both paths
+ * give the same numbers.
+ *
+ * @module
+ */
+
+import type { Ptr } from "../ffi/types.ts";
+import { type LiveCapture, statusError } from "./capture.ts";
+import { ErrorCode, PcapError } from "./errors.ts";
+import { cString, native } from "./native.ts";
+import { openLive } from "./open.ts";
+import type { Packet } from "./packet.ts";
+import { handlePointer } from "./sendqueue.ts";
+import { waitReadable, Waker, yieldIfBusy } from "./wait.ts";
+
+/** WinPcap's `MODE_STAT`. */
+const MODE_STAT = 1;
+/** Bytes NPF adds to each packet's length in statistics mode (preamble, SFD, FCS). */
+const NPF_FRAMING = 12;
+
+/** Options of {@link openStatistics}. */
+export interface StatisticsOptions {
+  /** A BPF filter: only packets that pass it are counted. */
+  readonly filter?: string;
+  /** Length of each interval in milliseconds (default 1000). */
+  readonly interval?: number;
+  /** Ends the iteration (by throwing the signal's reason) when aborted. */
+  readonly signal?: AbortSignal;
+  /** Promiscuous mode (default false). */
+  readonly promiscuous?: boolean;
+  /** Kernel buffer size for the user-space counting path (default 16 MiB). */
+  readonly bufferSize?: number;
+  /**
+   * `"auto"` (default): the driver's statistics mode where the library has
+   * it, else counting here; `"native"`: the driver's or a `NOT_SUPPORTED`
+   * error; `"user"`: always counting here.
+   */
+  readonly mode?: "auto" | "native" | "user";
+}
+
+/** One interval's counts. */
+export interface StatisticsSample {
+  /** The end of the interval, in milliseconds since the epoch. */
+  readonly timestamp: number;
+  /** Packets that passed the filter in the interval. */
+  readonly packets: number;
+  /** Their total length in bytes (see the module documentation). */
+  readonly bytes: number;
+}
+
+/** A running statistics engine: an async iterable of one sample per interval. */
+export interface Statistics extends AsyncIterable<StatisticsSample> {
+  /** True when the driver counts (`pcap_setmode(MODE_STAT)`), false when counted here. */
+  readonly native: boolean;
+  /** The interval in milliseconds. */
+  readonly interval: number;
+  /**
+   * Stops counting. The iteration yields the packets read up to now as a last
+   * (partial) sample, then ends quietly. Idempotent.
+   */
+  close(): void;
+  /** The samples, one per interval (empty intervals give zeros). Iterable once. */
+  [Symbol.asyncIterator](): AsyncIterator<StatisticsSample>;
+  /** Same as `close()`. */
+  [Symbol.dispose](): void;
+}
+
+/** @internal True when `pcap_setmode` may be called (WinPcap, Npcap; not Wine's stubs). */
+export function statisticsModeAvailable(): boolean {
+  const n = native();
+  const s = n.pcap.symbols;
+  if (!s.pcap_setmode || n.backend.os !== "windows") return false;
+  const version = n.backend.readCString(s.pcap_lib_version()) ?? "";
+  return !/TPACKET/.test(version);
+}
+
+/** A promise that resolves to "tick" after `ms`, and a function that cancels its timer. */
+function timer(ms: number): { promise: Promise<"tick">; cancel(): void } {
+  let id: ReturnType<typeof setTimeout> | undefined;
+  const promise = new Promise<"tick">((resolve) => {
+    id = setTimeout(() => resolve("tick"), Math.max(0, ms));
+  });
+  return { promise, cancel: () => clearTimeout(id) };
+}
+
+/**
+ * How long after an interval's end its sample waits for packets still on their way up, beyond
+ * the capture's read timeout (the longest libpcap holds a packet back to batch it).
+ */
+const GRACE_MS = 20;
+
+/** @internal The read timeout of the counting capture for an interval: a quarter of it, 10 to 100 ms. */
+export function readTimeout(interval: number): number {
+  return Math.max(10, Math.min(100, Math.floor(interval / 4)));
+}
+
+/**
+ * Counting without a packet object per packet: `pcap_dispatch` with `pcap_dump` as the callback
+ * writes the records (16-byte headers and `snaplen` bytes) into a memory stream, whose headers
+ * are then read in place. Needs `open_memstream`, `dlopen`/`dlsym` and a selectable descriptor.
+ */
+class RecordCounter {
+  #fp: Ptr = null;
+  #dump: Ptr;
+  #ptrOut = new BigUint64Array(1);
+  #sizeOut = new BigUint64Array(1);
+
+  private constructor(dump: Ptr) {
+    this.#dump = dump;
+  }
+
+  static create(): RecordCounter | null {
+    const n = native();
+    const c = n.libc?.symbols;
+    if (!c?.open_memstream || !c.dlopen || !c.dlsym || !n.pcap.symbols.pcap_get_selectable_fd) {
+      return null;
+    }
+    if (!Waker.available()) return null;
+    const lib = c.dlopen(cString(n.path), 2 /* RTLD_NOW */);
+    if (n.backend.isNull(lib)) return null;
+    const dump = Number(c.dlsym(lib, cString("pcap_dump")));
+    if (!dump) return null;
+    const counter = new RecordCounter(n.backend.fromAddress(dump));
+    const fp = c.open_memstream(counter.#ptrOut, counter.#sizeOut);
+    if (n.backend.isNull(fp)) return null;
+    counter.#fp = fp;
+    return counter;
+  }
+
+  /**
+   * One `pcap_dispatch`: calls `add(milliseconds since the epoch, length)` for each packet;
+   * returns libpcap's status.
+   */
+  read(handle: Ptr, add: (ms: number, length: number) => void): number {
+    const n = native();
+    const c = n.libc!.symbols;
+    c.fseek(this.#fp, 0, 0);
+    const status = n.pcap.symbols.pcap_dispatch(handle, -1, this.#dump, this.#fp) as number;
+    c.fflush(this.#fp);
+    const size = Number(this.#sizeOut[0]);
+    if (size < 16) return status;
+    const v = new DataView(n.backend.unsafeView(n.backend.fromAddress(this.#ptrOut[0]), size));
+    let off = 0;
+    while (off + 16 <= size) {
+      // struct pcap_sf_pkthdr: u32 seconds, u32 microseconds, u32 caplen, u32 len (host order).
+      const ms = v.getUint32(off, true) * 1000 + v.getUint32(off + 4, true) / 1000;
+      add(ms, v.getUint32(off + 12, true));
+      off += 16 + v.getUint32(off + 8, true);
+    }
+    return status;
+  }
+
+  close(): void {
+    if (this.#fp === null) return;
+    const n = native();
+    const c = n.libc!.symbols;
+    c.fclose(this.#fp);
+    this.#fp = null;
+    const p = n.backend.fromAddress(this.#ptrOut[0]);
+    if (!n.backend.isNull(p)) c.free(p);
+  }
+}
+
+class Engine implements Statistics {
+  readonly native: boolean;
+  readonly interval: number;
+  #capture: LiveCapture;
+  #signal: AbortSignal | undefined;
+  #closed = false;
+  #iterated = false;
+  #wake: () => void = () => {};
+  #start: number;
+  #waker: Waker | null = null;
+
+  constructor(capture: LiveCapture, isNative: boolean, interval: number, signal?: AbortSignal) {
+    this.#capture = capture;
+    this.native = isNative;
+    this.interval = interval;
+    this.#signal = signal;
+    this.#start = Date.now();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#iterated) {
+      this.#capture.close();
+      return;
+    }
+    this.#wake();
+    this.#waker?.wake();
+    if (!this.#capture.closed) this.#capture.breakLoop();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<StatisticsSample> {
+    if (this.#iterated) throw new TypeError("A Statistics object can be iterated only once");
+    this.#iterated = true;
+    if (this.native) return this.#driver();
+    const counter = RecordCounter.create();
+    return counter ? this.#fast(counter) : this.#counted();
+  }
+
+  async *#driver(): AsyncGenerator<StatisticsSample, void, undefined> {
+    const cap = this.#capture;
+    try {
+      if (this.#closed) return;
+      for await (const batch of cap.batches({ signal: this.#signal })) {
+        for (const p of batch) {
+          if (p.caplen < 16) continue;
+          const v = new DataView(p.data.buffer, p.data.byteOffset, 16);
+          const packets = Number(v.getBigUint64(0, true));
+          const bytes = Number(v.getBigUint64(8, true)) - NPF_FRAMING * packets;
+          yield { timestamp: p.timestampMs, packets, bytes };
+        }
+        if (this.#closed) return;
+      }
+    } finally {
+      cap.close();
+    }
+  }
+
+  /** Counting from the records in place (UNIX): waits on the capture's descriptor. */
+  async *#fast(counter: RecordCounter): AsyncGenerator<StatisticsSample, void, undefined> {
+    const cap = this.#capture;
+    const signal = this.#signal;
+    const interval = this.interval;
+    const start = this.#start;
+    const holdMs = readTimeout(interval) + GRACE_MS;
+    const packets: number[] = [];
+    const bytes: number[] = [];
+    let next = 0; // the first interval not yet emitted
+    const add = (ms: number, length: number): void => {
+      let k = Math.floor((ms - start) / interval);
+      // A packet that comes up after its interval was emitted counts in the oldest open one.
+      if (k < next) k = next;
+      k -= next;
+      while (packets.length <= k) {
+        packets.push(0);
+        bytes.push(0);
+      }
+      packets[k]++;
+      bytes[k] += length;
+    };
+    const take = (): StatisticsSample => {
+      const sample = {
+        timestamp: start + (next + 1) * interval,
+        packets: packets.shift() ?? 0,
+        bytes: bytes.shift() ?? 0,
+      };
+      next++;
+      return sample;
+    };
+    const waker = this.#waker = new Waker();
+    const onAbort = (): void => waker.wake();
+    signal?.addEventListener("abort", onAbort);
+    let p: Ptr = null;
+    try {
+      signal?.throwIfAborted();
+      if (this.#closed) return;
+      p = handlePointer(cap);
+      cap.nonblocking = true;
+      const fd = native().pcap.symbols.pcap_get_selectable_fd!(p) as number;
+      const read = (): number => {
+        const status = counter.read(p, add);
+        if (status < 0 && status !== -2) throw statusError(status, p, "pcap_dispatch");
+        return status;
+      };
+      for (;;) {
+        if (this.#closed) break;
+        signal?.throwIfAborted();
+        const status = read();
+        while (Date.now() >= start + (next + 1) * interval + holdMs) {
+          yield take();
+          if (this.#closed) break;
+        }
+        if (status > 0) {
+          await yieldIfBusy();
+          continue;
+        }
+        const wait = start + (next + 1) * interval + holdMs - Date.now();
+        if (wait > 0) await waitReadable(fd, waker, Math.min(1000, Math.ceil(wait)));
+      }
+      // close(): packets libpcap still holds back come up within the read timeout.
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
+      for (let i = 0; i < 64; i++) {
+        const status = read();
+        if (status === 0 && i > 0) break;
+      }
+      const last = Math.max(next + packets.length - 1, Math.floor((Date.now() - start) / interval));
+      while (next <= last) yield take();
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      this.#waker = null;
+      counter.close();
+      cap.close();
+      waker.close();
+    }
+  }
+
+  async *#counted(): AsyncGenerator<StatisticsSample, void, undefined> {
+    const cap = this.#capture;
+    const signal = this.#signal;
+    const interval = this.interval;
+    // Counts per interval index (from #start), by packet time stamp.
+    const counts = new Map<number, { packets: number; bytes: number }>();
+    let next = 0; // the first interval not yet emitted
+    const add = (packets: Packet[]): void => {
+      const start = this.#start;
+      for (const p of packets) {
+        let k = Math.floor((p.seconds * 1000 + p.nanoseconds / 1e6 - start) / interval);
+        // A packet that comes up after its interval was emitted counts in the oldest open one.
+        if (k < next) k = next;
+        let c = counts.get(k);
+        if (!c) counts.set(k, c = { packets: 0, bytes: 0 });
+        c.packets++;
+        c.bytes += p.length;
+      }
+    };
+    const take = (k: number): StatisticsSample => {
+      const c = counts.get(k);
+      counts.delete(k);
+      return {
+        timestamp: this.#start + (k + 1) * interval,
+        packets: c?.packets ?? 0,
+        bytes: c?.bytes ?? 0,
+      };
+    };
+    const holdMs = readTimeout(interval) + GRACE_MS;
+    const woken = new Promise<"closed">((resolve) => this.#wake = () => resolve("closed"));
+    const onAbort = (): void => this.#wake();
+    signal?.addEventListener("abort", onAbort);
+    const reader = cap.batches({ maxPackets: -1 });
+    let pending: Promise<IteratorResult<Packet[], void>> | null = null;
+    try {
+      signal?.throwIfAborted();
+      for (;;) {
+        if (this.#closed) break;
+        const due = this.#start + (next + 1) * interval + holdMs;
+        const t = timer(due - Date.now());
+        pending ??= reader.next();
+        const r = await Promise.race([pending, t.promise, woken]);
+        t.cancel();
+        signal?.throwIfAborted();
+        if (r === "closed") break;
+        if (r === "tick") {
+          yield take(next++);
+          continue;
+        }
+        pending = null;
+        if (r.done) break;
+        add(r.value);
+      }
+      // close(): what is still buffered, then the intervals up to now (the last one partial).
+      if (!cap.closed) {
+        cap.breakLoop();
+        if (pending) {
+          const r = await pending;
+          if (!r.done) add(r.value);
+          pending = null;
+        }
+        await reader.return();
+        // Packets libpcap still holds back come up within the read timeout.
+        await new Promise((resolve) => setTimeout(resolve, holdMs));
+        cap.nonblocking = true;
+        for (let i = 0; i < 64; i++) {
+          const got: Packet[] = [];
+          const n = cap.dispatch((p) => got.push(p), -1);
+          add(got);
+          if (n === 0 && i > 0) break;
+        }
+      }
+      const last = Math.max(
+        next,
+        Math.floor((Date.now() - this.#start) / interval),
+        ...counts.keys(),
+      );
+      while (next <= last) yield take(next++);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      if (pending) pending.catch(() => {});
+      cap.close();
+    }
+  }
+}
+
+/**
+ * Starts counting the packets and bytes on `device` that pass `filter`, per
+ * interval (WinPcap's statistics mode). Counting starts at once; iterate
+ * the result to get one {@link StatisticsSample} per interval, empty
+ * intervals included. `close()` ends the iteration after a last partial
+ * sample; aborting `signal` ends it by throwing the signal's reason.
+ * Errors from opening the device are thrown here, as {@link PcapError}s.
+ */
+export function openStatistics(
+  device: string | { readonly name: string },
+  options: StatisticsOptions = {},
+): Statistics {
+  const interval = options.interval ?? 1000;
+  if (typeof interval !== "number" || !Number.isInteger(interval) || interval < 1) {
+    throw new RangeError("interval must be a positive integer (milliseconds)");
+  }
+  const mode = options.mode ?? "auto";
+  if (mode !== "auto" && mode !== "native" && mode !== "user") {
+    throw new TypeError('mode must be "auto", "native" or "user"');
+  }
+  options.signal?.throwIfAborted();
+  const useNative = mode === "native" || (mode === "auto" && statisticsModeAvailable());
+  if (useNative && !statisticsModeAvailable()) {
+    throw new PcapError(
+      ErrorCode.NOT_SUPPORTED,
+      "The statistics mode (pcap_setmode) needs WinPcap or Npcap",
+    );
+  }
+  if (useNative) {
+    // The driver returns one 16-byte record per read timeout: the interval.
+    const cap = openLive(device, {
+      snaplen: 65535,
+      timeout: interval,
+      promiscuous: options.promiscuous,
+      filter: options.filter,
+    });
+    try {
+      const p = handlePointer(cap);
+      if (native().pcap.symbols.pcap_setmode!(p, MODE_STAT) !== 0) {
+        const n = native();
+        throw new PcapError(
+          ErrorCode.ERROR,
+          `pcap_setmode: ${n.backend.readCString(n.pcap.symbols.pcap_geterr(p)) ?? "failed"}`,
+        );
+      }
+    } catch (e) {
+      cap.close();
+      throw e;
+    }
+    return new Engine(cap, true, interval, options.signal);
+  }
+  const open = (snaplen: number, filter?: string): LiveCapture =>
+    openLive(device, {
+      snaplen,
+      timeout: readTimeout(interval),
+      bufferSize: options.bufferSize ?? 16 << 20,
+      promiscuous: options.promiscuous,
+      filter,
+    });
+  let cap = open(1);
+  if (options.filter !== undefined) {
+    let needed: number;
+    try {
+      using program = cap.compileFilter(options.filter);
+      needed = filterSnaplen(program.instructions);
+    } finally {
+      cap.close();
+    }
+    cap = open(needed, options.filter);
+  }
+  return new Engine(cap, false, interval, options.signal);
+}
+
+/**
+ * @internal The bytes of a packet a BPF program may read: the snapshot length
+ * the user-space counting path needs with a filter. (libpcap on Linux runs the
+ * filter once more in user space, on the captured bytes, for the first packet
+ * after `pcap_setfilter`; with fewer bytes than the filter reads, that packet
+ * would be rejected.) Indexed loads get 60 bytes more (the largest IPv4
+ * header); a program whose index comes from elsewhere gets 65535.
+ */
+export function filterSnaplen(
+  instructions: readonly { readonly code: number; readonly k: number }[],
+): number {
+  let needed = 1;
+  for (const { code, k } of instructions) {
+    const cls = code & 0x07;
+    const mode = code & 0xe0;
+    const size = [4, 2, 1, 0][(code & 0x18) >> 3];
+    if (cls === 0x00 && mode === 0x20) needed = Math.max(needed, k + size); // ld [k]
+    else if (cls === 0x00 && mode === 0x40) needed = Math.max(needed, k + size + 60); // ld [x + k]
+    else if (cls === 0x01 && mode === 0xa0) needed = Math.max(needed, k + 1); // ldx 4*([k]&0xf)
+    else if (cls === 0x01 && mode === 0x60) return 65535; // ldx M[k]
+    else if (cls === 0x07 && (code & 0xf8) === 0x00) return 65535; // tax
+  }
+  return Math.min(needed, 65535);
+}
