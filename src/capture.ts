@@ -28,6 +28,7 @@ import { cString, errorBuffer, fromCBuffer, native, requireSymbol, structs } fro
 import type { Packet, TimestampPrecision } from "./packet.ts";
 import { BatchReader, CallbackReader, NextReader } from "./reader.ts";
 import { sleep, waitReadable, Waker, yieldIfBusy } from "./wait.ts";
+import { flatten, streamOf } from "./streams.ts";
 
 const statusCodes: Record<number, ErrorCode> = {
   [-1]: ErrorCode.ERROR,
@@ -473,10 +474,8 @@ export abstract class Capture extends PcapHandle {
    * Packets one by one: an async iterable (the convenient path, one `await`
    * per packet). Same ending rules as `batches()`. Packets stay valid.
    */
-  async *packets(options: IterateOptions = {}): AsyncGenerator<Packet, void, undefined> {
-    for await (const batch of this.batches(options)) {
-      for (const p of batch) yield p;
-    }
+  packets(options: IterateOptions = {}): AsyncGenerator<Packet, void, undefined> {
+    return flatten(this.batches(options));
   }
 
   /** `for await (const packet of capture)`: same as `packets()`. */
@@ -489,21 +488,7 @@ export abstract class Capture extends PcapHandle {
    * (it does not close the handle).
    */
   get readable(): ReadableStream<Packet> {
-    const it = this.packets();
-    return new ReadableStream<Packet>({
-      async pull(controller): Promise<void> {
-        try {
-          const r = await it.next();
-          if (r.done) controller.close();
-          else controller.enqueue(r.value);
-        } catch (e) {
-          controller.error(e);
-        }
-      },
-      async cancel(): Promise<void> {
-        await it.return();
-      },
-    }, { highWaterMark: 0 });
+    return streamOf(this.packets());
   }
 }
 

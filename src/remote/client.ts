@@ -44,6 +44,7 @@ import {
   type WireInstruction,
 } from "./protocol.ts";
 import { createSource } from "./source.ts";
+import { flatten, streamOf } from "../streams.ts";
 
 /** An error reported by the rpcap peer (`RPCAP_MSG_ERROR`) or a protocol violation. */
 export class RemoteError extends PcapError {
@@ -1076,10 +1077,8 @@ export class RemoteCapture {
   }
 
   /** Packets one by one (same ending rules as `batches()`). */
-  async *packets(options: IterateOptions = {}): AsyncGenerator<Packet, void, undefined> {
-    for await (const batch of this.batches(options)) {
-      for (const p of batch) yield p;
-    }
+  packets(options: IterateOptions = {}): AsyncGenerator<Packet, void, undefined> {
+    return flatten(this.batches(options));
   }
 
   /** `for await (const packet of capture)`. */
@@ -1089,21 +1088,7 @@ export class RemoteCapture {
 
   /** The packets as a `ReadableStream`. */
   get readable(): ReadableStream<Packet> {
-    const it = this.packets();
-    return new ReadableStream<Packet>({
-      async pull(controller): Promise<void> {
-        try {
-          const r = await it.next();
-          if (r.done) controller.close();
-          else controller.enqueue(r.value);
-        } catch (e) {
-          controller.error(e);
-        }
-      },
-      async cancel(): Promise<void> {
-        await it.return();
-      },
-    }, { highWaterMark: 0 });
+    return streamOf(this.packets());
   }
 
   /** Same as `close()`. */
