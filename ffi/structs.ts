@@ -154,6 +154,41 @@ function declare(abi: Abi) {
     { ...o, name: "pcap_send_queue" },
   );
 
+  // The record header pcap_dump() writes (libpcap's struct pcap_sf_pkthdr, host order):
+  // struct pcap_sf_pkthdr { struct pcap_timeval { bpf_int32 tv_sec; bpf_int32 tv_usec; } ts;
+  //                         bpf_u_int32 caplen; bpf_u_int32 len; }
+  const pcap_sf_pkthdr = defineStruct(
+    [["tv_sec", "i32"], ["tv_usec", "i32"], ["caplen", "u32"], ["len", "u32"]] as const,
+    { ...o, name: "pcap_sf_pkthdr" },
+  );
+
+  // struct iovec { void *iov_base; size_t iov_len; }
+  const iovec = defineStruct(
+    [["iov_base", "ptr"], ["iov_len", "size_t"]] as const,
+    { ...o, name: "iovec" },
+  );
+
+  // Linux (glibc): struct msghdr { void *msg_name; socklen_t msg_namelen; struct iovec *msg_iov;
+  //   size_t msg_iovlen; void *msg_control; size_t msg_controllen; int msg_flags; }
+  const msghdr = defineStruct(
+    [
+      ["msg_name", "ptr"],
+      ["msg_namelen", "u32"],
+      ["msg_iov", "ptr"],
+      ["msg_iovlen", "size_t"],
+      ["msg_control", "ptr"],
+      ["msg_controllen", "size_t"],
+      ["msg_flags", "i32"],
+    ] as const,
+    { ...o, name: "msghdr" },
+  );
+
+  // Linux: struct mmsghdr { struct msghdr msg_hdr; unsigned int msg_len; }
+  const mmsghdr = defineStruct(
+    [["msg_hdr", msghdr], ["msg_len", "u32"]] as const,
+    { ...o, name: "mmsghdr" },
+  );
+
   return {
     timeval,
     pcap_pkthdr,
@@ -170,6 +205,10 @@ function declare(abi: Abi) {
     pcap_stat,
     pcap_rmtauth,
     pcap_send_queue,
+    pcap_sf_pkthdr,
+    iovec,
+    msghdr,
+    mmsghdr,
     /** True when `sockaddr_ll` is the link-layer address struct of this OS. */
     hasSockaddrLl: linux,
     /** True when `sockaddr_dl` is the link-layer address struct of this OS. */
@@ -209,4 +248,8 @@ export const structNames = [
   "pcap_stat",
   "pcap_rmtauth",
   "pcap_send_queue",
+  "pcap_sf_pkthdr",
+  "iovec",
+  "msghdr",
+  "mmsghdr",
 ] as const;

@@ -481,6 +481,12 @@ export const libcSymbols = {
   fseek: fn("int fseek(FILE *stream, long offset, int whence)", ["ptr", "long", "i32"], "i32"),
   fclose: fn("int fclose(FILE *stream)", ["ptr"], "i32"),
   free: fn("void free(void *ptr)", ["ptr"], "void"),
+  sendmmsg: fn(
+    "int sendmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags)",
+    ["i32", "buffer", "u32", "i32"],
+    "i32",
+    { optional: true },
+  ),
   dlopen: fn("void *dlopen(const char *filename, int flags)", ["buffer", "i32"], "ptr", {
     optional: true,
   }),

@@ -121,10 +121,24 @@ export interface DumpOptions {
   readonly append?: boolean;
 }
 
+let livePointer: (handle: PcapHandle) => Ptr;
+
+/**
+ * @internal The `pcap_t` behind a handle, for other modules of this package
+ * (send queues, statistics). Throws `PcapError` (`CLOSED`) once it is closed.
+ */
+export function handlePointer(handle: PcapHandle): Ptr {
+  return livePointer(handle);
+}
+
 /** What every handle has: link type, snapshot length, filters, dumpers, `close()`. */
 export abstract class PcapHandle {
   #core: Core;
   #precision: TimestampPrecision;
+
+  static {
+    livePointer = (handle) => handle.#core.live();
+  }
 
   /** @internal */
   constructor(ptr: Ptr, precision: TimestampPrecision) {

@@ -224,18 +224,47 @@ export class BatchReader {
     return reader;
   }
 
-  /** Reads up to `max` packets (-1: what one buffer holds). */
-  read(handle: Ptr, max: number, linkType: number, nano: boolean): BatchResult {
+  /** One `pcap_dispatch` of up to `max` packets into the stream; returns its status. */
+  #fill(handle: Ptr, max: number): number {
     const n = native();
     const c = n.libc!.symbols;
     const fp = this.#fp;
     c.fseek(fp, 0, 0);
     const status = n.pcap.symbols.pcap_dispatch(handle, max, this.#dump, fp);
     c.fflush(fp);
+    return status;
+  }
+
+  /** Reads up to `max` packets (-1: what one buffer holds). */
+  read(handle: Ptr, max: number, linkType: number, nano: boolean): BatchResult {
+    const status = this.#fill(handle, max);
     const size = Number(this.#sizeOut[0]);
     if (size === 0) return { packets: [], status };
-    const bytes = n.backend.copy(n.backend.fromAddress(this.#ptrOut[0]), size);
+    const b = native().backend;
+    const bytes = b.copy(b.fromAddress(this.#ptrOut[0]), size);
     return { packets: parseRecords(bytes, linkType, nano), status };
+  }
+
+  /**
+   * Like {@link BatchReader.read}, but only the record headers are read, in
+   * place (no copy, no object per packet): `fn(seconds, fraction, length)` for
+   * each. Returns `pcap_dispatch`'s status.
+   */
+  forEachHeader(
+    handle: Ptr,
+    max: number,
+    fn: (seconds: number, fraction: number, length: number) => void,
+  ): number {
+    const status = this.#fill(handle, max);
+    const size = Number(this.#sizeOut[0]);
+    if (size === 0) return status;
+    const b = native().backend;
+    const r = recordHeader();
+    const v = new DataView(b.unsafeView(b.fromAddress(this.#ptrOut[0]), size));
+    for (let off = 0; off + r.size <= size; off += r.size + r.caplen(v, off)) {
+      fn(r.sec(v, off), r.frac(v, off), r.len(v, off));
+    }
+    return status;
   }
 
   /** Frees the stream and its buffer. */
@@ -251,20 +280,46 @@ export class BatchReader {
   }
 }
 
-/** Walks `pcap_dump` records (16-byte host-order headers) into packets. */
+interface RecordHeader {
+  size: number;
+  sec: FieldReader<number>;
+  frac: FieldReader<number>;
+  caplen: FieldReader<number>;
+  len: FieldReader<number>;
+}
+let recordHeaderCache: RecordHeader | null = null;
+
+/** Readers of the record header `pcap_dump` writes (`struct pcap_sf_pkthdr`, host order). */
+function recordHeader(): RecordHeader {
+  if (recordHeaderCache) return recordHeaderCache;
+  const h = structs().pcap_sf_pkthdr;
+  // Seconds as unsigned: pcap_dump() writes only 0 to INT32_MAX, and this reads past 2038 too.
+  const secAt = h.offsetOf("tv_sec");
+  const le = h.abi.littleEndian;
+  return recordHeaderCache = {
+    size: h.size,
+    sec: (v, b) => v.getUint32(b + secAt, le),
+    frac: h.reader("tv_usec") as FieldReader<number>,
+    caplen: h.reader("caplen") as FieldReader<number>,
+    len: h.reader("len") as FieldReader<number>,
+  };
+}
+
+/** Walks `pcap_dump` records into packets. */
 function parseRecords(bytes: Uint8Array, linkType: number, nano: boolean): Packet[] {
   const buf = bytes.buffer;
   const base = bytes.byteOffset;
   const v = new DataView(buf, base, bytes.byteLength);
+  const r = recordHeader();
   const out: Packet[] = [];
   const end = bytes.length;
   let off = 0;
-  while (off + 16 <= end) {
-    const sec = v.getUint32(off, true);
-    const frac = v.getUint32(off + 4, true);
-    const caplen = v.getUint32(off + 8, true);
-    const len = v.getUint32(off + 12, true);
-    const start = off + 16;
+  while (off + r.size <= end) {
+    const sec = r.sec(v, off);
+    const frac = r.frac(v, off);
+    const caplen = r.caplen(v, off);
+    const len = r.len(v, off);
+    const start = off + r.size;
     off = start + caplen;
     if (off > end) break;
     out.push(

@@ -23,9 +23,8 @@
  * @module
  */
 
-import { libcName } from "../ffi/loader.ts";
-import type { NativeLibrary, Ptr, SymbolTable } from "../ffi/types.ts";
-import type { PcapHandle } from "./capture.ts";
+import type { Ptr } from "../ffi/types.ts";
+import { handlePointer, type PcapHandle } from "./capture.ts";
 import { ErrorCode, PcapError } from "./errors.ts";
 import { native, requireSymbol, structs } from "./native.ts";
 import { Packet } from "./packet.ts";
@@ -120,47 +119,13 @@ function checkUint(name: string, v: unknown, max = 0xffffffff): number {
   return v;
 }
 
-/** @internal The pointer behind a handle (throws `CLOSED` when closed). */
-export function handlePointer(handle: PcapHandle): Ptr {
-  // `core` is protected in TypeScript; this module is part of the package.
-  return (handle as unknown as { core: { live(): Ptr } }).core.live();
-}
-
-/** @internal True when the WinPcap extensions may be called (not Wine's built-in stubs). */
+/**
+ * @internal True when the library has the WinPcap send-queue extensions (the
+ * loader already treats Wine's built-in stubs as absent).
+ */
 export function winpcapExtensions(): boolean {
-  const n = native();
-  const s = n.pcap.symbols;
-  if (!s.pcap_sendqueue_alloc || !s.pcap_sendqueue_queue || !s.pcap_sendqueue_transmit) {
-    return false;
-  }
-  // Wine's built-in wpcap.dll exports these as stubs that abort the process when
-  // called; it forwards the host libpcap's version text, which names TPACKET.
-  const version = n.backend.readCString(s.pcap_lib_version()) ?? "";
-  return !/TPACKET/.test(version);
-}
-
-const sendmmsgTable = {
-  sendmmsg: {
-    c: "int sendmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags)",
-    args: ["i32", "buffer", "u32", "i32"],
-    returns: "i32",
-  },
-} as const satisfies SymbolTable;
-
-let sendmmsgLib: NativeLibrary<typeof sendmmsgTable> | null | undefined;
-
-function sendmmsg(): NativeLibrary<typeof sendmmsgTable> | null {
-  if (sendmmsgLib !== undefined) return sendmmsgLib;
-  const n = native();
-  sendmmsgLib = null;
-  if (n.backend.os === "linux" && n.pcap.symbols.pcap_get_selectable_fd) {
-    try {
-      sendmmsgLib = n.backend.open(libcName(n.backend.os), sendmmsgTable);
-    } catch {
-      sendmmsgLib = null;
-    }
-  }
-  return sendmmsgLib;
+  const s = native().pcap.symbols;
+  return !!(s.pcap_sendqueue_alloc && s.pcap_sendqueue_queue && s.pcap_sendqueue_transmit);
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -399,9 +364,11 @@ export class SendQueue {
     const firstCaplen = v.getUint32(h.caplenOffset, le);
     if (!this.#injectOne(p, h.size, firstCaplen, big)) return 0;
     at = h.size + firstCaplen;
-    const lib = at < this.#len ? sendmmsg() : null;
-    const fd = lib ? n.pcap.symbols.pcap_get_selectable_fd!(p) as number : -1;
-    if (!lib || fd < 0) {
+    // sendmmsg(2) on the capture's socket: Linux, where the pcap_t's descriptor is that socket.
+    const send = n.backend.os === "linux" && at < this.#len ? n.libc?.symbols.sendmmsg : null;
+    const selectable = n.pcap.symbols.pcap_get_selectable_fd;
+    const fd = send && selectable ? selectable(p) as number : -1;
+    if (!send || fd < 0) {
       while (at < this.#len) {
         const caplen = v.getUint32(at + h.caplenOffset, le);
         if (!this.#injectOne(p, at + h.size, caplen, big)) return at;
@@ -409,36 +376,46 @@ export class SendQueue {
       }
       return at;
     }
-    // struct iovec { void *base; size_t len; } and struct mmsghdr { struct msghdr
-    // (56 bytes: name, namelen, iov @16, iovlen @24, control, controllen, flags); u_int msg_len; }
-    // on 64-bit Linux; one of each per packet of a batch.
+    // One struct mmsghdr and one struct iovec per packet of a batch (layouts from
+    // ffi/structs.ts); each message points at its iovec once, each iovec at its packet.
+    const s = structs();
+    const iovSize = s.iovec.size;
+    const msgSize = s.mmsghdr.size;
+    const hdrAt = s.mmsghdr.offsetOf("msg_hdr");
+    const iovBaseAt = s.iovec.offsetOf("iov_base");
+    const iovLenAt = s.iovec.offsetOf("iov_len");
     const base = n.backend.address(n.backend.pointerOf(this.#bytes));
-    const iov = new Uint32Array(BATCH * 4);
-    const msgs = new Uint32Array(BATCH * 16);
-    const iovBase = n.backend.address(n.backend.pointerOf(iov));
+    const iovBytes = new Uint8Array(BATCH * iovSize);
+    const msgBytes = new Uint8Array(BATCH * msgSize);
+    const msgView = new DataView(msgBytes.buffer);
+    const iovAddr = n.backend.address(n.backend.pointerOf(iovBytes));
     for (let i = 0; i < BATCH; i++) {
-      const a = iovBase + i * 16;
-      msgs[i * 16 + 4] = a % 0x100000000;
-      msgs[i * 16 + 5] = Math.floor(a / 0x100000000);
-      msgs[i * 16 + 6] = 1;
+      s.msghdr.write(
+        msgView,
+        { msg_iov: iovAddr + i * iovSize, msg_iovlen: 1 },
+        i * msgSize + hdrAt,
+      );
     }
-    const msgBytes = new Uint8Array(msgs.buffer);
+    // Addresses as two 32-bit halves (64-bit Linux): no BigInt per packet.
+    const iov = new Uint32Array(iovBytes.buffer);
+    const baseWord = iovBaseAt / 4;
+    const lenWord = iovLenAt / 4;
+    const wordsPerIov = iovSize / 4;
     const offsets = new Float64Array(BATCH + 1);
-    const send = lib.symbols.sendmmsg;
     const hdr = h.size;
     const capOff = h.caplenOffset;
     const end = this.#len;
     while (at < end) {
       let k = 0;
       let q = at;
-      // Addresses as two 32-bit halves: no BigInt per packet.
       while (k < BATCH && q < end) {
         const caplen = v.getUint32(q + capOff, le);
         const a = base + q + hdr;
+        const w = k * wordsPerIov;
         offsets[k] = q;
-        iov[k * 4] = a % 0x100000000;
-        iov[k * 4 + 1] = Math.floor(a / 0x100000000);
-        iov[k * 4 + 2] = caplen;
+        iov[w + baseWord] = a % 0x100000000;
+        iov[w + baseWord + 1] = Math.floor(a / 0x100000000);
+        iov[w + lenWord] = caplen;
         q += hdr + caplen;
         k++;
       }

@@ -29,12 +29,12 @@
  */
 
 import type { Ptr } from "../ffi/types.ts";
-import { type LiveCapture, statusError } from "./capture.ts";
+import { handlePointer, type LiveCapture, statusError } from "./capture.ts";
 import { ErrorCode, PcapError } from "./errors.ts";
-import { cString, native } from "./native.ts";
+import { native } from "./native.ts";
 import { openLive } from "./open.ts";
+import { BatchReader } from "./reader.ts";
 import type { Packet } from "./packet.ts";
-import { handlePointer } from "./sendqueue.ts";
 import { waitReadable, Waker, yieldIfBusy } from "./wait.ts";
 
 /** WinPcap's `MODE_STAT`. */
@@ -89,13 +89,12 @@ export interface Statistics extends AsyncIterable<StatisticsSample> {
   [Symbol.dispose](): void;
 }
 
-/** @internal True when `pcap_setmode` may be called (WinPcap, Npcap; not Wine's stubs). */
+/**
+ * @internal True when the library has `pcap_setmode` (WinPcap, Npcap; the loader
+ * already treats Wine's built-in stubs as absent).
+ */
 export function statisticsModeAvailable(): boolean {
-  const n = native();
-  const s = n.pcap.symbols;
-  if (!s.pcap_setmode || n.backend.os !== "windows") return false;
-  const version = n.backend.readCString(s.pcap_lib_version()) ?? "";
-  return !/TPACKET/.test(version);
+  return native().pcap.symbols.pcap_setmode !== null;
 }
 
 /** A promise that resolves to "tick" after `ms`, and a function that cancels its timer. */
@@ -116,73 +115,6 @@ const GRACE_MS = 20;
 /** @internal The read timeout of the counting capture for an interval: a quarter of it, 10 to 100 ms. */
 export function readTimeout(interval: number): number {
   return Math.max(10, Math.min(100, Math.floor(interval / 4)));
-}
-
-/**
- * Counting without a packet object per packet: `pcap_dispatch` with `pcap_dump` as the callback
- * writes the records (16-byte headers and `snaplen` bytes) into a memory stream, whose headers
- * are then read in place. Needs `open_memstream`, `dlopen`/`dlsym` and a selectable descriptor.
- */
-class RecordCounter {
-  #fp: Ptr = null;
-  #dump: Ptr;
-  #ptrOut = new BigUint64Array(1);
-  #sizeOut = new BigUint64Array(1);
-
-  private constructor(dump: Ptr) {
-    this.#dump = dump;
-  }
-
-  static create(): RecordCounter | null {
-    const n = native();
-    const c = n.libc?.symbols;
-    if (!c?.open_memstream || !c.dlopen || !c.dlsym || !n.pcap.symbols.pcap_get_selectable_fd) {
-      return null;
-    }
-    if (!Waker.available()) return null;
-    const lib = c.dlopen(cString(n.path), 2 /* RTLD_NOW */);
-    if (n.backend.isNull(lib)) return null;
-    const dump = Number(c.dlsym(lib, cString("pcap_dump")));
-    if (!dump) return null;
-    const counter = new RecordCounter(n.backend.fromAddress(dump));
-    const fp = c.open_memstream(counter.#ptrOut, counter.#sizeOut);
-    if (n.backend.isNull(fp)) return null;
-    counter.#fp = fp;
-    return counter;
-  }
-
-  /**
-   * One `pcap_dispatch`: calls `add(milliseconds since the epoch, length)` for each packet;
-   * returns libpcap's status.
-   */
-  read(handle: Ptr, add: (ms: number, length: number) => void): number {
-    const n = native();
-    const c = n.libc!.symbols;
-    c.fseek(this.#fp, 0, 0);
-    const status = n.pcap.symbols.pcap_dispatch(handle, -1, this.#dump, this.#fp) as number;
-    c.fflush(this.#fp);
-    const size = Number(this.#sizeOut[0]);
-    if (size < 16) return status;
-    const v = new DataView(n.backend.unsafeView(n.backend.fromAddress(this.#ptrOut[0]), size));
-    let off = 0;
-    while (off + 16 <= size) {
-      // struct pcap_sf_pkthdr: u32 seconds, u32 microseconds, u32 caplen, u32 len (host order).
-      const ms = v.getUint32(off, true) * 1000 + v.getUint32(off + 4, true) / 1000;
-      add(ms, v.getUint32(off + 12, true));
-      off += 16 + v.getUint32(off + 8, true);
-    }
-    return status;
-  }
-
-  close(): void {
-    if (this.#fp === null) return;
-    const n = native();
-    const c = n.libc!.symbols;
-    c.fclose(this.#fp);
-    this.#fp = null;
-    const p = n.backend.fromAddress(this.#ptrOut[0]);
-    if (!n.backend.isNull(p)) c.free(p);
-  }
 }
 
 class Engine implements Statistics {
@@ -224,7 +156,12 @@ class Engine implements Statistics {
     if (this.#iterated) throw new TypeError("A Statistics object can be iterated only once");
     this.#iterated = true;
     if (this.native) return this.#driver();
-    const counter = RecordCounter.create();
+    // Counting from the record headers in place (no packet object per packet) where the
+    // memory-stream batch path exists and the capture can be waited on; else from packets.
+    const n = native();
+    const counter = n.pcap.symbols.pcap_get_selectable_fd && Waker.available()
+      ? BatchReader.create()
+      : null;
     return counter ? this.#fast(counter) : this.#counted();
   }
 
@@ -248,7 +185,7 @@ class Engine implements Statistics {
   }
 
   /** Counting from the records in place (UNIX): waits on the capture's descriptor. */
-  async *#fast(counter: RecordCounter): AsyncGenerator<StatisticsSample, void, undefined> {
+  async *#fast(counter: BatchReader): AsyncGenerator<StatisticsSample, void, undefined> {
     const cap = this.#capture;
     const signal = this.#signal;
     const interval = this.interval;
@@ -257,7 +194,8 @@ class Engine implements Statistics {
     const packets: number[] = [];
     const bytes: number[] = [];
     let next = 0; // the first interval not yet emitted
-    const add = (ms: number, length: number): void => {
+    const add = (seconds: number, micros: number, length: number): void => {
+      const ms = seconds * 1000 + micros / 1000;
       let k = Math.floor((ms - start) / interval);
       // A packet that comes up after its interval was emitted counts in the oldest open one.
       if (k < next) k = next;
@@ -289,7 +227,7 @@ class Engine implements Statistics {
       cap.nonblocking = true;
       const fd = native().pcap.symbols.pcap_get_selectable_fd!(p) as number;
       const read = (): number => {
-        const status = counter.read(p, add);
+        const status = counter.forEachHeader(p, -1, add);
         if (status < 0 && status !== -2) throw statusError(status, p, "pcap_dispatch");
         return status;
       };

@@ -84,18 +84,21 @@ struct pcap_stat { u_int ps_recv; u_int ps_drop; u_int ps_ifdrop;
 };
 struct pcap_rmtauth { int type; char *username; char *password; };
 struct pcap_send_queue { u_int maxlen; u_int len; char *buffer; };
+struct pcap_sf_pkthdr { int tv_sec; int tv_usec; bpf_u_int32 caplen; bpf_u_int32 len; };
 `;
 
 function systemSource(abi: AbiName): string {
   const s = pcapStructs(abi);
   const windows = abi.startsWith("windows");
   const lines = [
+    "#define _GNU_SOURCE", // struct mmsghdr
     "#include <stddef.h>",
     ...(windows ? ["#include <winsock2.h>", "#include <ws2tcpip.h>"] : [
       "#include <sys/types.h>",
       "#include <sys/time.h>",
       "#include <sys/socket.h>",
       "#include <netinet/in.h>",
+      "#include <sys/uio.h>",
       "#include <linux/if_packet.h>",
     ]),
     pcapHeaderText,
@@ -114,7 +117,8 @@ function systemSource(abi: AbiName): string {
     "pcap_rmtauth",
     "pcap_send_queue",
   ];
-  if (!windows) real.push("sockaddr_ll");
+  real.push("pcap_sf_pkthdr");
+  if (!windows) real.push("sockaddr_ll", "iovec", "msghdr", "mmsghdr");
   for (const name of real) lines.push(...asserts(name, s[name]));
   lines.push(
     `_Static_assert(AF_INET6 == ${windows ? 23 : 10}, "AF_INET6");`,
