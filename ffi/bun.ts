@@ -114,6 +114,7 @@ export function bunBackend(): Backend {
   const backend: Backend = {
     runtime: "bun",
     os,
+    poolSmallBuffers: false,
     open<T extends SymbolTable>(path: string, table: T): NativeLibrary<T> {
       const required: Record<string, Any> = {};
       const optional: string[] = [];

@@ -48,6 +48,42 @@ function denoDef(def: SymbolDef, windows: boolean): DenoForeignFunction {
   return out;
 }
 
+const asBigInt = (x: number | bigint): bigint => typeof x === "bigint" ? x : BigInt(x);
+const same = (x: unknown): unknown => x;
+
+/**
+ * Deno's fast call path takes 64-bit integer arguments as BigInts only: a
+ * Number there falls back to the slow path (about 10 times slower). Callers
+ * pass plain numbers on every runtime; here those arguments are converted.
+ */
+function widen(f: Any, args: readonly NativeType[], windows: boolean): Any {
+  const wide = args.map((t) => {
+    const d = denoType(t, windows);
+    return d === "u64" || d === "i64" || d === "usize" || d === "isize";
+  });
+  if (!wide.includes(true)) return f;
+  const [c0, c1, c2, c3, c4, c5] = wide.map((w) => w ? asBigInt : same) as ((x: Any) => Any)[];
+  switch (args.length) {
+    case 1:
+      return (a: Any) => f(c0(a));
+    case 2:
+      return (a: Any, b: Any) => f(c0(a), c1(b));
+    case 3:
+      return (a: Any, b: Any, c: Any) => f(c0(a), c1(b), c2(c));
+    case 4:
+      return (a: Any, b: Any, c: Any, d: Any) => f(c0(a), c1(b), c2(c), c3(d));
+    case 5:
+      return (a: Any, b: Any, c: Any, d: Any, e: Any) => f(c0(a), c1(b), c2(c), c3(d), c4(e));
+    case 6:
+      return (a: Any, b: Any, c: Any, d: Any, e: Any, g: Any) =>
+        f(c0(a), c1(b), c2(c), c3(d), c4(e), c5(g));
+    default: {
+      const conv = wide.map((w) => w ? asBigInt : same);
+      return (...a: Any[]) => f(...a.map((x, i) => conv[i](x)));
+    }
+  }
+}
+
 function libcName(os: string): string {
   if (os === "darwin") return "libSystem.B.dylib";
   if (os === "windows") return "msvcrt.dll";
@@ -66,12 +102,16 @@ export function denoBackend(): Backend {
   const backend: Backend = {
     runtime: "deno",
     os,
+    poolSmallBuffers: true,
     open<T extends SymbolTable>(path: string, table: T): NativeLibrary<T> {
       const defs: Record<string, DenoForeignFunction> = {};
       for (const [name, def] of Object.entries(table)) defs[name] = denoDef(def, windows);
       const lib = D.dlopen(path, defs);
       const symbols: Record<string, unknown> = {};
-      for (const name of Object.keys(table)) symbols[name] = lib.symbols[name] ?? null;
+      for (const [name, def] of Object.entries(table)) {
+        const f = lib.symbols[name];
+        symbols[name] = f ? widen(f, def.args, windows) : null;
+      }
       return {
         path,
         symbols: symbols as LoadedSymbols<T>,

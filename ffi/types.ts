@@ -122,6 +122,11 @@ export interface Backend {
   waitReadable(fds: readonly number[], timeoutMs: number): Promise<number>;
   /** Reads an environment variable without asking for a permission; undefined if not allowed. */
   env(name: string): string | undefined;
+  /**
+   * True when many small `ArrayBuffer`s cost much more than views of one
+   * (Deno): packet memory is then carved from shared chunks.
+   */
+  readonly poolSmallBuffers: boolean;
   /** Operating system: "linux", "darwin", "windows", … */
   readonly os: string;
 }

@@ -570,7 +570,6 @@ export class LiveCapture extends Capture {
   readonly warning: string | null;
   #timeoutMs: number;
   #userNonblocking = false;
-  #bigSizes = native().backend.runtime === "deno";
 
   /** @internal Use `openLive()`. */
   constructor(
@@ -667,8 +666,7 @@ export class LiveCapture extends Capture {
     const n = native();
     const inject = n.pcap.symbols.pcap_inject;
     if (inject) {
-      // Deno's fast call path takes 64-bit integers (size_t) as BigInts only.
-      const r = inject(p, bytes, this.#bigSizes ? BigInt(bytes.length) : bytes.length);
+      const r = inject(p, bytes, bytes.length);
       if (r < 0) throw statusError(r, p, "pcap_inject");
       return r;
     }

@@ -49,9 +49,7 @@ function headerReaders(): {
  * - where libpcap hands out the same data address again (a savefile's
  *   read buffer, the start of a ring slot), a view of that memory is kept and
  *   copied from in JS (no FFI call at all);
- * - elsewhere, `memcpy` through FFI, with the arguments as BigInts under
- *   Deno (its fast-call path for 64-bit integers takes BigInts only: a
- *   Number there falls back to the slow path, about 10 times slower).
+ * - elsewhere, one `memcpy` through FFI, the address passed as a plain number.
  * Only `len` bytes at the current address are ever read, which libpcap
  * guarantees valid, so a view longer than `len` is harmless.
  */
@@ -59,7 +57,6 @@ class Copier {
   #addr = -1;
   #src: Uint8Array | null = null;
   #memcpy = native().libc?.symbols.memcpy ?? null;
-  #bigArgs = native().backend.runtime === "deno";
 
   copy(dst: Uint8Array, addr: number, len: number): void {
     if (addr === this.#addr) {
@@ -75,8 +72,7 @@ class Copier {
     this.#src = null;
     const memcpy = this.#memcpy;
     if (memcpy) {
-      if (this.#bigArgs) memcpy(dst, BigInt(addr), BigInt(len));
-      else memcpy(dst, addr, len);
+      memcpy(dst, addr, len);
     } else {
       const b = native().backend;
       dst.set(b.copy(b.fromAddress(addr), len));
@@ -91,19 +87,19 @@ class Copier {
 }
 
 /**
- * Memory for packets that outlive the call. Under Deno each `ArrayBuffer`
- * costs about 0.5 µs (1.3 µs at 1500 bytes) against 25 ns for a view of an
- * existing one, so there packets get views of 64 KiB chunks: each still owns
+ * Memory for packets that outlive the call. Where the back end says small
+ * `ArrayBuffer`s are costly (Deno: about 0.5 µs each against 25 ns for a view
+ * of an existing one), packets get views of 64 KiB chunks: each still owns
  * its bytes (no other packet's view overlaps them) and, like the packets of
  * one `batches()` buffer, keeps its chunk alive while it lives. Packets above
- * a quarter chunk get their own buffer. Under Bun a buffer of its own is the
- * cheaper (25-50 ns), so every packet gets one.
+ * a quarter chunk get their own buffer. Elsewhere (Bun: 25-50 ns) every
+ * packet gets a buffer of its own.
  */
 class Slab {
   static readonly SIZE = 65536;
   #buf = new ArrayBuffer(0);
   #off = 0;
-  #chunks = native().backend.runtime === "deno";
+  #chunks = native().backend.poolSmallBuffers;
 
   take(len: number): Uint8Array {
     if (!this.#chunks || len > Slab.SIZE >> 2) return new Uint8Array(len);

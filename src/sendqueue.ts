@@ -303,11 +303,11 @@ export class SendQueue {
   }
 
   /** One packet through pcap_inject (or pcap_sendpacket); true when all of it left. */
-  #injectOne(p: Ptr, at: number, caplen: number, big: boolean): boolean {
+  #injectOne(p: Ptr, at: number, caplen: number): boolean {
     const s = native().pcap.symbols;
     const data = this.#bytes.subarray(at, at + caplen);
     if (s.pcap_inject) {
-      const r = s.pcap_inject(p, data, big ? BigInt(caplen) : caplen) as number;
+      const r = s.pcap_inject(p, data, caplen) as number;
       if (r < 0) {
         this.#fail(p, r, "pcap_inject");
         return false;
@@ -333,7 +333,6 @@ export class SendQueue {
     const h = pkthdrLayout();
     const v = this.#view;
     const le = h.littleEndian;
-    const big = native().backend.runtime === "deno";
     let at = 0;
     let first = 0;
     let start = 0;
@@ -347,7 +346,7 @@ export class SendQueue {
       } else {
         waitUntil(start + (us - first) / 1000, spin);
       }
-      if (!this.#injectOne(p, at + h.size, caplen, big)) return at;
+      if (!this.#injectOne(p, at + h.size, caplen)) return at;
       at += h.size + caplen;
     }
     return at;
@@ -358,11 +357,10 @@ export class SendQueue {
     const v = this.#view;
     const le = h.littleEndian;
     const n = native();
-    const big = n.backend.runtime === "deno";
     // The first packet through libpcap: it checks that this handle can send at all.
     let at = 0;
     const firstCaplen = v.getUint32(h.caplenOffset, le);
-    if (!this.#injectOne(p, h.size, firstCaplen, big)) return 0;
+    if (!this.#injectOne(p, h.size, firstCaplen)) return 0;
     at = h.size + firstCaplen;
     // sendmmsg(2) on the capture's socket: Linux, where the pcap_t's descriptor is that socket.
     const send = n.backend.os === "linux" && at < this.#len ? n.libc?.symbols.sendmmsg : null;
@@ -371,7 +369,7 @@ export class SendQueue {
     if (!send || fd < 0) {
       while (at < this.#len) {
         const caplen = v.getUint32(at + h.caplenOffset, le);
-        if (!this.#injectOne(p, at + h.size, caplen, big)) return at;
+        if (!this.#injectOne(p, at + h.size, caplen)) return at;
         at += h.size + caplen;
       }
       return at;
@@ -429,7 +427,7 @@ export class SendQueue {
       // which fails the same way and sets its own error text.
       at = offsets[Math.max(r, 0)];
       const caplen = v.getUint32(at + h.caplenOffset, le);
-      if (!this.#injectOne(p, at + h.size, caplen, big)) return at;
+      if (!this.#injectOne(p, at + h.size, caplen)) return at;
       at += h.size + caplen;
     }
     return at;
