@@ -202,6 +202,14 @@ function maskText(mask: SocketAddress, family: AddressFamily): string {
 /**
  * Every capture device libpcap can open, with every address (IPv4, IPv6,
  * MAC), flags and description, copied into plain JS values.
+ *
+ * ```ts
+ * import { listDevices } from "@netcap/pcap";
+ *
+ * for (const d of listDevices()) {
+ *   console.log(d.name, d.flags.up, d.addresses.map((a) => `${a.address}/${a.prefixLength}`));
+ * }
+ * ```
  */
 export function listDevices(): Device[] {
   const n = native();
@@ -234,7 +242,17 @@ export interface NetworkInfo {
   readonly networkNumber: number;
 }
 
-/** The IPv4 network number and netmask of a device (`pcap_lookupnet`). */
+/**
+ * The IPv4 network number and netmask of a device (`pcap_lookupnet`).
+ *
+ * ```ts
+ * import { lookupNet, openLive } from "@netcap/pcap";
+ *
+ * const { netmaskNumber } = lookupNet("eth0");
+ * using capture = openLive("eth0");
+ * capture.setFilter("ip broadcast", { netmask: netmaskNumber });
+ * ```
+ */
 export function lookupNet(device: string): NetworkInfo {
   if (typeof device !== "string") throw new TypeError("device must be a string");
   const n = native();

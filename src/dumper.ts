@@ -25,6 +25,16 @@ export interface DumpInput {
  * A savefile being written by libpcap. Packets are buffered by the C library;
  * call {@link Dumper.flush} to push them to the file, {@link Dumper.close}
  * when done.
+ *
+ * ```ts
+ * import { openLive } from "@netcap/pcap";
+ *
+ * using capture = openLive("eth0", { timeout: 100 });
+ * using dumper = capture.dump("out.pcap");
+ * for await (const batch of capture.batches({ signal: AbortSignal.timeout(10_000) })) {
+ *   for (const packet of batch) dumper.write(packet);
+ * }
+ * ```
  */
 export class Dumper {
   /** The file's path. */

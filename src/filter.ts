@@ -257,6 +257,14 @@ export function compileOn(
  * Compiles a filter expression for a link type without any capture
  * (`pcap_open_dead` + `pcap_compile`). Errors are {@link PcapError}s with
  * code `FILTER` and libpcap's exact text.
+ *
+ * ```ts
+ * import { compileFilter, LinkType } from "@netcap/pcap";
+ *
+ * using program = compileFilter("tcp port 443", { linkType: LinkType.EN10MB });
+ * console.log(program.toString()); // (000) ldh [12] …, as tcpdump -d prints it
+ * const keep = program.matches({ data: frame });
+ * ```
  */
 export function compileFilter(expression: string, options: CompileOptions = {}): BpfProgram {
   if (typeof expression !== "string") throw new TypeError("expression must be a string");

@@ -64,6 +64,13 @@ export interface LoadLibraryOptions {
  * this call the library is loaded on first use: an explicit `path`, else
  * `PCAP_LIBRARY`, else the platform's usual names. Throws a
  * {@link PcapError} (`LIBRARY_NOT_FOUND`) naming every path tried.
+ *
+ * ```ts
+ * import { loadLibrary } from "@netcap/pcap";
+ *
+ * const info = loadLibrary({ path: "/opt/libpcap/lib/libpcap.so.1" });
+ * console.log(info.version, info.features.remote);
+ * ```
  */
 export function loadLibrary(options: LoadLibraryOptions = {}): LibraryInfo {
   if (options.path !== undefined && typeof options.path !== "string") {
@@ -82,7 +89,16 @@ export function loadLibrary(options: LoadLibraryOptions = {}): LibraryInfo {
   return libraryInfo();
 }
 
-/** Facts about the loaded library (loads it if needed). */
+/**
+ * Facts about the loaded library (loads it if needed).
+ *
+ * ```ts
+ * import { libraryInfo } from "@netcap/pcap";
+ *
+ * const { version, flavor, features } = libraryInfo();
+ * if (!features.sendQueue) console.log(`${flavor} ${version}: send queues are emulated`);
+ * ```
+ */
 export function libraryInfo(): LibraryInfo {
   const n = native();
   const s = n.pcap.symbols as Record<string, unknown>;

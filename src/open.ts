@@ -66,6 +66,15 @@ const directionNames = ["inout", "in", "out"];
  * `pcap_activate`. Errors are {@link PcapError}s (`PERM_DENIED` with a fix,
  * `NO_SUCH_DEVICE`, `IFACE_NOT_UP`, `RFMON_NOTSUP`, …); a warning from
  * activation goes to `onWarning` and stays in `capture.warning`.
+ *
+ * ```ts
+ * import { openLive } from "@netcap/pcap";
+ *
+ * using capture = openLive("eth0", { filter: "udp port 53", timeout: 100 });
+ * for await (const batch of capture.batches({ signal: AbortSignal.timeout(5000) })) {
+ *   for (const packet of batch) console.log(packet.length);
+ * }
+ * ```
  */
 export function openLive(
   device: string | { readonly name: string },
@@ -156,6 +165,13 @@ export interface OfflineOptions {
 /**
  * Opens a savefile (pcap, or pcapng as far as libpcap reads it) through
  * libpcap. Errors carry libpcap's text.
+ *
+ * ```ts
+ * import { openOffline } from "@netcap/pcap";
+ *
+ * using capture = openOffline("capture.pcap", { precision: "nano" });
+ * for (let p = capture.next(); p; p = capture.next()) console.log(p.seconds, p.caplen);
+ * ```
  */
 export function openOffline(path: string, options: OfflineOptions = {}): OfflineCapture {
   if (typeof path !== "string") throw new TypeError("path must be a string");
@@ -182,7 +198,18 @@ export interface DeadOptions {
   readonly precision?: TimestampPrecision;
 }
 
-/** A handle for a link type with no capture behind it (`pcap_open_dead`): for filters and dumpers. */
+/**
+ * A handle for a link type with no capture behind it (`pcap_open_dead`): for
+ * filters and dumpers.
+ *
+ * ```ts
+ * import { LinkType, openDead } from "@netcap/pcap";
+ *
+ * using dead = openDead(LinkType.EN10MB, { snaplen: 65535 });
+ * using dumper = dead.dump("out.pcap");
+ * dumper.write({ data: frame, seconds: 1700000000, nanoseconds: 0 });
+ * ```
+ */
 export function openDead(linkType: number, options: DeadOptions = {}): DeadHandle {
   checkInt("linkType", linkType, 0);
   const snaplen = checkInt("snaplen", options.snaplen ?? 262144, 1);

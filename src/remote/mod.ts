@@ -3,6 +3,18 @@
  * rpcap server (libpcap's `rpcapd`, WinPcap, Npcap), and a server that
  * serves local devices to any rpcap client.
  *
+ * ```ts
+ * import { connectRemote, parseSource, serveRemote } from "@netcap/pcap/remote";
+ *
+ * parseSource("rpcap://[fe80::1]:2002/eth0"); // { type: "remote", host: "fe80::1", … }
+ * const client = await connectRemote({ host: "127.0.0.1", auth: { username, password } });
+ * const capture = await client.open("eth0", { filter: "tcp port 80" });
+ * for await (const packet of capture) console.log(packet.length);
+ *
+ * // Serve this machine's devices (loopback only unless `hostname` says otherwise).
+ * const server = await serveRemote({ port: 2002, auth: { alice: "secret" } });
+ * ```
+ *
  * @module
  */
 
