@@ -1,6 +1,6 @@
 // Test hosts: network namespaces joined by veth pairs, created and deleted by
 // the tests (root only). Traffic stays inside them.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 
 /** Why namespaces cannot be made here, or null when they can. */
 export function netnsUnavailable(): string | null {
@@ -95,4 +95,45 @@ export function runtimeCommand(script: string, args: string[]): string[] {
   return "Deno" in globalThis
     ? [process.execPath, "run", "--no-check", "--allow-all", script, ...args]
     : [process.execPath, script, ...args];
+}
+
+/** A broadcast test frame of `size` bytes, EtherType `type`, numbered `seq`. */
+export function frame(seq: number, size: number, type = 0x88b5): Uint8Array {
+  const f = new Uint8Array(size);
+  f.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, type >> 8, type & 0xff], 0);
+  new DataView(f.buffer).setUint32(14, seq);
+  for (let i = 18; i < size; i++) f[i] = (seq * 7 + i) & 0xff;
+  return f;
+}
+
+/** Lower-case hex of bytes. */
+export const hex = (b: Uint8Array): string =>
+  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+
+/** Runs a command; resolves to its stdout; calls onLine per stdout line. */
+export function run(cmd: string[], onLine?: (line: string) => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    let buffered = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (d: string) => {
+      out += d;
+      buffered += d;
+      let i;
+      while ((i = buffered.indexOf("\n")) >= 0) {
+        onLine?.(buffered.slice(0, i));
+        buffered = buffered.slice(i + 1);
+      }
+    });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (d: string) => err += d);
+    child.on("error", reject);
+    child.on(
+      "close",
+      (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`${cmd.join(" ")} exited ${code}: ${err}`)),
+    );
+  });
 }

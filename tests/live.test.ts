@@ -4,53 +4,15 @@
 // once on close() or abort, use after close, inject, and dumpers.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createSocket } from "node:dgram";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LiveCapture, openDead, openLive, openOffline, type Packet, PcapError } from "../mod.ts";
-import { createVethPair, netnsUnavailable, runtimeCommand } from "./_netns.ts";
+import { createVethPair, frame, hex, netnsUnavailable, run, runtimeCommand } from "./_netns.ts";
 import { repoRoot } from "./_helpers.ts";
 
 const skip = netnsUnavailable() ?? false;
-
-function frame(seq: number, size: number): Uint8Array {
-  const f = new Uint8Array(size);
-  f.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x88, 0xb5], 0);
-  new DataView(f.buffer).setUint32(14, seq);
-  for (let i = 18; i < size; i++) f[i] = (seq * 7 + i) & 0xff;
-  return f;
-}
-const hex = (b: Uint8Array): string =>
-  Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-
-function run(cmd: string[], onLine?: (line: string) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    let buffered = "";
-    child.stdout.setEncoding("utf8");
-    child.stdout.on("data", (d: string) => {
-      out += d;
-      buffered += d;
-      let i;
-      while ((i = buffered.indexOf("\n")) >= 0) {
-        onLine?.(buffered.slice(0, i));
-        buffered = buffered.slice(i + 1);
-      }
-    });
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (d: string) => err += d);
-    child.on("error", reject);
-    child.on(
-      "close",
-      (code) =>
-        code === 0 ? resolve(out) : reject(new Error(`${cmd.join(" ")} exited ${code}: ${err}`)),
-    );
-  });
-}
 
 const worker = join(repoRoot, "tests", "fixtures", "netns_worker.ts");
 
