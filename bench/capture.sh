@@ -61,9 +61,10 @@ gcc -O2 -Wall -o "$C" bench/capture_baseline.c "$LIBPCAP"
 
 # --- 1. offline read -------------------------------------------------------
 log "offline read: $N_READ packets, best of $ROUNDS"
-for impl in c deno bun; do
+for impl in c c-unlocked deno bun; do
   case $impl in
     c) r=$(run_nice "$C" read "$PCAP" "$ROUNDS") ;;
+    c-unlocked) r=$(run_nice "$C" read "$PCAP" "$ROUNDS" unlocked) ;;
     deno) r=$(run_nice "$DENO" run --allow-all --no-check "$JS" read "$PCAP" "$ROUNDS") ;;
     bun) r=$(run_nice "$BUN" "$JS" read "$PCAP" "$ROUNDS") ;;
   esac

@@ -4,7 +4,9 @@
  * libpcap.so.0.8).
  *
  *   capture_baseline gen FILE COUNT                  write COUNT 64-byte frames (pcap)
- *   capture_baseline read FILE ROUNDS                pcap_next_ex loop, best of ROUNDS
+ *   capture_baseline read FILE ROUNDS [unlocked]     pcap_next_ex loop, best of ROUNDS;
+ *       "unlocked": the file opened as @netcap/pcap opens it on glibc (fopen,
+ *       __fsetlocking(FSETLOCKING_BYCALLER), pcap_fopen_offline), for comparison
  *   capture_baseline inject DEV COUNT [ROUNDS]       pcap_inject loop, best of ROUNDS
  *   capture_baseline capture DEV COUNT SNAPLEN BUFSIZE TIMEOUT_MS IDLE_MS
  *       pcap_dispatch loop until COUNT packets (or IDLE_MS without any after the
@@ -15,6 +17,7 @@
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -37,6 +40,7 @@ struct bpf_program {
 typedef void (*pcap_handler)(unsigned char *, const struct pcap_pkthdr *, const unsigned char *);
 
 pcap_t *pcap_open_offline(const char *, char *);
+pcap_t *pcap_fopen_offline(FILE *, char *);
 pcap_t *pcap_create(const char *, char *);
 int pcap_set_snaplen(pcap_t *, int);
 int pcap_set_timeout(pcap_t *, int);
@@ -87,13 +91,23 @@ static int gen(const char *file, long count) {
   return fclose(fp) != 0;
 }
 
-static int readfile(const char *file, int rounds) {
+static pcap_t *open_file(const char *file, int unlocked, char *err) {
+  if (!unlocked) return pcap_open_offline(file, err);
+  FILE *fp = fopen(file, "rb");
+  if (!fp) return snprintf(err, 256, "%s: cannot open", file), NULL;
+  __fsetlocking(fp, FSETLOCKING_BYCALLER);
+  pcap_t *p = pcap_fopen_offline(fp, err);
+  if (!p) fclose(fp);
+  return p;
+}
+
+static int readfile(const char *file, int rounds, int unlocked) {
   char err[256];
   double best = 0, bestCpu = 0;
   long n = 0;
   unsigned sum = 0;
   for (int r = 0; r < rounds; r++) {
-    pcap_t *p = pcap_open_offline(file, err);
+    pcap_t *p = open_file(file, unlocked, err);
     if (!p) return fprintf(stderr, "%s\n", err), 1;
     struct pcap_pkthdr *h;
     const unsigned char *d;
@@ -189,7 +203,9 @@ static int capture(const char *dev, long count, int snaplen, int bufsize, int ti
 
 int main(int argc, char **argv) {
   if (argc >= 4 && !strcmp(argv[1], "gen")) return gen(argv[2], atol(argv[3]));
-  if (argc >= 4 && !strcmp(argv[1], "read")) return readfile(argv[2], atoi(argv[3]));
+  if (argc >= 4 && !strcmp(argv[1], "read")) {
+    return readfile(argv[2], atoi(argv[3]), argc > 4 && !strcmp(argv[4], "unlocked"));
+  }
   if (argc >= 4 && !strcmp(argv[1], "inject")) return inject(argv[2], atol(argv[3]), argc > 4 ? atoi(argv[4]) : 1);
   if (argc >= 8 && !strcmp(argv[1], "capture")) {
     return capture(argv[2], atol(argv[3]), atoi(argv[4]), atoi(argv[5]), atoi(argv[6]), atoi(argv[7]));

@@ -69,6 +69,19 @@ if (rc && rd && rbn) {
     (r) => r >= 0.8,
   );
   row("offline next() (pkt/s, wall, best)", rc.pps, rd.next.pps, rbn.next.pps, fmtRate, "info");
+  // The same against C reading the file the way this package opens it (an
+  // unlocked stdio stream): what is left of the binding's own overhead.
+  const ru = one("read", "c-unlocked");
+  if (ru) {
+    row(
+      "offline next() vs C with an unlocked FILE (info)",
+      ru.ppsCpu,
+      rd.next.ppsCpu,
+      rbn.next.ppsCpu,
+      fmtRate,
+      "info",
+    );
+  }
   row(
     "offline batches() (pkt per CPU-s)",
     rc.ppsCpu,

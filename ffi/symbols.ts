@@ -160,6 +160,12 @@ export const pcapSymbols = {
     "ptr",
     opt("libpcap 1.5"),
   ),
+  pcap_fopen_offline_with_tstamp_precision: fn(
+    "pcap_t *pcap_fopen_offline_with_tstamp_precision(FILE *fp, u_int precision, char *errbuf)",
+    ["ptr", "u32", "buffer"],
+    "ptr",
+    opt("libpcap 1.5"),
+  ),
   pcap_close: fn("void pcap_close(pcap_t *p)", ["ptr"], "void"),
 
   // --- reading ---
@@ -477,6 +483,12 @@ export const libcSymbols = {
     "ptr",
     { optional: true },
   ),
+  fopen: fn("FILE *fopen(const char *pathname, const char *mode)", ["buffer", "buffer"], "ptr", {
+    optional: true,
+  }),
+  __fsetlocking: fn("int __fsetlocking(FILE *stream, int type)", ["ptr", "i32"], "i32", {
+    optional: true,
+  }),
   fflush: fn("int fflush(FILE *stream)", ["ptr"], "i32"),
   fseek: fn("int fseek(FILE *stream, long offset, int whence)", ["ptr", "long", "i32"], "i32"),
   fclose: fn("int fclose(FILE *stream)", ["ptr"], "i32"),

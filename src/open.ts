@@ -179,7 +179,8 @@ export function openOffline(path: string, options: OfflineOptions = {}): Offline
   const n = native();
   const errbuf = errorBuffer();
   const withPrecision = n.pcap.symbols.pcap_open_offline_with_tstamp_precision;
-  let p: Ptr;
+  let p: Ptr = openUnlocked(path, precision, errbuf);
+  if (!n.backend.isNull(p)) return new OfflineCapture(p, path, precision);
   if (withPrecision) {
     p = withPrecision(cString(path), precision === "nano" ? 1 : 0, errbuf);
   } else {
@@ -188,6 +189,29 @@ export function openOffline(path: string, options: OfflineOptions = {}): Offline
   }
   if (n.backend.isNull(p)) throw new PcapError(ErrorCode.ERROR, fromCBuffer(errbuf));
   return new OfflineCapture(p, path, precision);
+}
+
+/**
+ * Where the C library can turn off a stream's own locking (glibc, musl:
+ * `__fsetlocking`), opens the file with `fopen`, turns its locking off and
+ * hands it to `pcap_fopen_offline_with_tstamp_precision`. libpcap reads every
+ * record with two `fread`s, and in a process with threads (Deno and Bun have
+ * several) each takes and drops the stream's lock: about 20 ns of the 70 ns a
+ * record costs. A handle is used from one thread at a time, so the lock buys
+ * nothing. Returns null (and the caller opens the usual way, for libpcap's own
+ * error text) where this is not possible or the open fails.
+ */
+function openUnlocked(path: string, precision: TimestampPrecision, errbuf: Uint8Array): Ptr {
+  const n = native();
+  const c = n.libc?.symbols;
+  const fopenOffline = n.pcap.symbols.pcap_fopen_offline_with_tstamp_precision;
+  if (!c?.fopen || !c.__fsetlocking || !fopenOffline || path === "-") return null;
+  const fp = c.fopen(cString(path), cString("rb"));
+  if (n.backend.isNull(fp)) return null;
+  c.__fsetlocking(fp, 2 /* FSETLOCKING_BYCALLER */);
+  const p = fopenOffline(fp, precision === "nano" ? 1 : 0, errbuf);
+  if (n.backend.isNull(p)) c.fclose(fp);
+  return p;
 }
 
 /** Options of {@link openDead}. */
