@@ -7,7 +7,9 @@
  * - `batches()`: an async iterable of arrays of packets; the per-packet loop
  *   stays in C (`pcap_dispatch` into a memory stream) and each `await` covers
  *   a whole batch. Use it for high packet rates.
- * - `next()`: synchronous pull, one FFI call and one copy per packet.
+ * - `next()`: synchronous pull, one FFI call per packet; on a savefile the
+ *   packet's bytes are a view of libpcap's read buffer (no copy), elsewhere
+ *   one copy into a reused buffer.
  * - `dispatch()` / `loop()`: libpcap's own callback loops (synchronous).
  * - `for await (const p of capture)`, `packets()`, `readable`: one packet per
  *   `await` (250-450 ns each): the convenient path.
@@ -282,8 +284,11 @@ export abstract class Capture extends PcapHandle {
    * The next packet, or `null` when none is available: on a live capture the
    * read timeout passed (or, non-blocking, nothing was waiting); on a savefile
    * the end was reached. Synchronous: on a blocking live capture it blocks for
-   * up to the read timeout. The packet's `data` is reused by the following
-   * `next()` call; `clone()` it to keep it. Errors throw {@link PcapError}.
+   * up to the read timeout. The packet's `data` is only valid until the
+   * following `next()` call (on a savefile it is a view of libpcap's read
+   * buffer, which libpcap refills; once libpcap moves that buffer or the
+   * handle closes, such views are detached and read as empty, never as freed
+   * memory); `clone()` the packet to keep it. Errors throw {@link PcapError}.
    */
   next(): Packet | null {
     const core = this.core;

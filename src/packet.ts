@@ -8,14 +8,15 @@
 export type TimestampPrecision = "micro" | "nano";
 
 /**
- * One captured packet. `data` holds `caplen` bytes in memory owned by
- * JavaScript (never a view into libpcap's buffers).
+ * One captured packet: its header fields and `data`, `caplen` bytes.
  *
  * Validity: packets from `for await`, `packets()`, `readable`, `batches()`,
- * `dispatch()` and `loop()` stay valid for as long as you keep them. A packet
- * from `next()` shares one buffer with the next `next()` call on the same
- * capture (like libpcap's own `pcap_next_ex`): call {@link Packet.clone} to
- * keep it.
+ * `dispatch()` and `loop()` own their bytes and stay valid for as long as
+ * you keep them. A packet from `next()` shares memory with the next `next()`
+ * call on the same capture, like libpcap's own `pcap_next_ex`: on a savefile
+ * `data` is a view of libpcap's read buffer, and when libpcap moves that
+ * buffer or the handle closes the view is detached (it reads as empty, never
+ * as freed memory). Call {@link Packet.clone} to keep such a packet.
  */
 export class Packet {
   /** Seconds since the Unix epoch. */
