@@ -55,6 +55,7 @@ export type {
   PacketCallback,
 } from "./src/capture.ts";
 export { Packet } from "./src/packet.ts";
+export { PacketBatch } from "./src/batch.ts";
 export type { TimestampPrecision } from "./src/packet.ts";
 export { BpfProgram, compileFilter, NETMASK_UNKNOWN } from "./src/filter.ts";
 export type { BpfInstruction, CompileOptions, FilterOptions, MatchInput } from "./src/filter.ts";

@@ -8,7 +8,8 @@
 #    (plus batches() and dispatch() for information).
 # 2. Live capture on a veth pair between two namespaces made here: a C
 #    pcap_inject sender at its top rate in namespace A, the capture in B
-#    (C pcap_dispatch loop vs batches()); drops and CPU time per packet.
+#    (C pcap_dispatch loop vs batches() and columnBatches()); drops and CPU
+#    time per packet.
 # 3. Inject: N_INJECT x 64-byte frames, C pcap_inject loop vs inject().
 #
 # Environment: N_READ (1000000), N_LIVE (2000000), N_INJECT (1000000),
@@ -114,13 +115,15 @@ else
   log "live capture: $N_LIVE frames, $LIVE_ROUNDS rounds (snaplen $SNAPLEN, buffer $BUFSIZE, timeout ${TIMEOUT_MS} ms)"
   args=(vB "$N_LIVE" "$SNAPLEN" "$BUFSIZE" "$TIMEOUT_MS" "$IDLE_MS")
   for round in $(seq "$LIVE_ROUNDS"); do
-    for impl in c deno bun; do
+    for impl in c deno bun deno-columns bun-columns; do
       f=$OUT/capture_live_$impl.out
       : >"$f"
       case $impl in
         c) inB "$C" capture "${args[@]}" >"$f" &;;
         deno) inB "$DENO" run --allow-all --no-check "$JS" capture "${args[@]}" >"$f" &;;
         bun) inB "$BUN" "$JS" capture "${args[@]}" >"$f" &;;
+        deno-columns) inB "$DENO" run --allow-all --no-check "$JS" capture "${args[@]}" columns >"$f" &;;
+        bun-columns) inB "$BUN" "$JS" capture "${args[@]}" columns >"$f" &;;
       esac
       pid=$!
       for _ in $(seq 300); do

@@ -153,6 +153,20 @@ if (live("c").length) {
     "<= 2.5x",
     (r) => r <= 2.5,
   );
+  const [cd, cb] = [live("deno-columns"), live("bun-columns")];
+  if (cd.length && cb.length) {
+    row(
+      "live: columnBatches() CPU per packet (median)",
+      median(lc.map(nsPerPkt)),
+      median(cd.map(nsPerPkt)),
+      median(cb.map(nsPerPkt)),
+      fmtNs,
+      "<= 2.5x",
+      (r) => r <= 2.5,
+    );
+    const [xd, xb] = [drops(cd), drops(cb)];
+    if (xd !== 0 || xb !== 0) verdicts.push("live (columnBatches): drops");
+  }
   row(
     "live: sender rate (pkt/s, median)",
     median(lc.map((r) => r.sender.pps)),

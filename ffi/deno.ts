@@ -48,8 +48,13 @@ function denoDef(def: SymbolDef, windows: boolean): DenoForeignFunction {
   return out;
 }
 
-const asBigInt = (x: number | bigint): bigint => typeof x === "bigint" ? x : BigInt(x);
-const same = (x: unknown): unknown => x;
+/** BigInts of the small integers (lengths, mostly), made once: `BigInt(n)` allocates. */
+const smallBigInts: bigint[] = [];
+const asBigInt = (x: number | bigint): bigint => {
+  if (typeof x === "bigint") return x;
+  if (x >= 0 && x < 65536 && (x | 0) === x) return smallBigInts[x] ??= BigInt(x);
+  return BigInt(x);
+};
 
 /**
  * Deno's fast call path takes 64-bit integer arguments as BigInts only: a
@@ -62,25 +67,27 @@ function widen(f: Any, args: readonly NativeType[], windows: boolean): Any {
     return d === "u64" || d === "i64" || d === "usize" || d === "isize";
   });
   if (!wide.includes(true)) return f;
-  const [c0, c1, c2, c3, c4, c5] = wide.map((w) => w ? asBigInt : same) as ((x: Any) => Any)[];
+  // Booleans in the closure (not converter functions) keep each call site
+  // monomorphic, so V8 inlines the conversion into the wrapper.
+  const [w0, w1, w2, w3, w4, w5] = wide;
+  const v = (w: boolean, x: Any): Any => w ? asBigInt(x) : x;
   switch (args.length) {
     case 1:
-      return (a: Any) => f(c0(a));
+      return (a: Any) => f(v(w0, a));
     case 2:
-      return (a: Any, b: Any) => f(c0(a), c1(b));
+      return (a: Any, b: Any) => f(v(w0, a), v(w1, b));
     case 3:
-      return (a: Any, b: Any, c: Any) => f(c0(a), c1(b), c2(c));
+      return (a: Any, b: Any, c: Any) => f(v(w0, a), v(w1, b), v(w2, c));
     case 4:
-      return (a: Any, b: Any, c: Any, d: Any) => f(c0(a), c1(b), c2(c), c3(d));
+      return (a: Any, b: Any, c: Any, d: Any) => f(v(w0, a), v(w1, b), v(w2, c), v(w3, d));
     case 5:
-      return (a: Any, b: Any, c: Any, d: Any, e: Any) => f(c0(a), c1(b), c2(c), c3(d), c4(e));
+      return (a: Any, b: Any, c: Any, d: Any, e: Any) =>
+        f(v(w0, a), v(w1, b), v(w2, c), v(w3, d), v(w4, e));
     case 6:
       return (a: Any, b: Any, c: Any, d: Any, e: Any, g: Any) =>
-        f(c0(a), c1(b), c2(c), c3(d), c4(e), c5(g));
-    default: {
-      const conv = wide.map((w) => w ? asBigInt : same);
-      return (...a: Any[]) => f(...a.map((x, i) => conv[i](x)));
-    }
+        f(v(w0, a), v(w1, b), v(w2, c), v(w3, d), v(w4, e), v(w5, g));
+    default:
+      return (...a: Any[]) => f(...a.map((x, i) => v(wide[i], x)));
   }
 }
 

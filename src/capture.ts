@@ -29,6 +29,7 @@ import { linkTypeDescription, linkTypeName } from "./linktype.ts";
 import { cString, errorBuffer, fromCBuffer, native, requireSymbol, structs } from "./native.ts";
 import type { Packet, TimestampPrecision } from "./packet.ts";
 import { BatchReader, CallbackReader, NextReader } from "./reader.ts";
+import { type PacketBatch, PacketBatchBuilder } from "./batch.ts";
 import { sleep, waitReadable, Waker, yieldIfBusy } from "./wait.ts";
 import { flatten, streamOf } from "./streams.ts";
 
@@ -392,9 +393,32 @@ export abstract class Capture extends PcapHandle {
    * available. Ends on `close()`, `breakLoop()` or the end of a savefile;
    * throws the signal's reason when `signal` aborts, and errors as
    * {@link PcapError} (after the packets read before the error). Packets
-   * stay valid after the next batch.
+   * stay valid after the next batch. {@link Capture.columnBatches} is the
+   * same without an object per packet.
    */
   async *batches(options: BatchOptions = {}): AsyncGenerator<Packet[], void, undefined> {
+    for await (const batch of this.columnBatches(options)) yield batch.toArray();
+  }
+
+  /**
+   * Like {@link Capture.batches}, but each batch is a {@link PacketBatch}:
+   * the packets' header fields in typed arrays and their bytes in one buffer,
+   * so that a loop over a batch allocates nothing (a `Packet` and its
+   * `Uint8Array` cost 100-200 ns to make, more than libpcap spends on the
+   * packet). The fastest way to read a busy interface. Batches stay valid.
+   *
+   * ```ts
+   * import { openLive } from "@netcap/pcap";
+   *
+   * using capture = openLive("lo", { filter: "udp" });
+   * for await (const batch of capture.columnBatches()) {
+   *   for (let i = 0; i < batch.length; i++) {
+   *     const ipProtocol = batch.bytes[batch.offsets[i] + 23];
+   *   }
+   * }
+   * ```
+   */
+  async *columnBatches(options: BatchOptions = {}): AsyncGenerator<PacketBatch, void, undefined> {
     const { signal } = options;
     const max = options.maxPackets ?? (this.isLive ? -1 : 4096);
     if (!Number.isInteger(max) || max === 0 || max < -1) {
@@ -422,40 +446,41 @@ export abstract class Capture extends PcapHandle {
         if (core.closed) return;
         signal?.throwIfAborted();
         if (this.#breakRequested) return;
-        let packets: Packet[];
+        let batch: PacketBatch;
         let status: number;
         if (core.batchReader) {
-          ({ packets, status } = core.batchReader.read(core.ptr, max, linkType, nano));
-          if (status > 0 && packets.length !== status) {
+          ({ batch, status } = core.batchReader.read(core.ptr, max, linkType, nano));
+          if (status > 0 && batch.length !== status) {
             // pcap_dump() refused records (time stamps beyond 2038): stop using it.
             console.warn(
-              `pcap: ${status - packets.length} packet(s) with time stamps the pcap format ` +
+              `pcap: ${status - batch.length} packet(s) with time stamps the pcap format ` +
                 "cannot hold were lost; reading packet by packet from now on",
             );
             core.batchReader.close();
             core.batchReader = null;
           }
         } else {
-          packets = [];
+          const builder = new PacketBatchBuilder();
           const limit = max < 0 ? 1024 : max;
           status = 0;
-          while (packets.length < limit) {
-            const pkt = core.nextReader.next(core.ptr, linkType, nano, true);
+          while (builder.length < limit) {
+            const pkt = core.nextReader.next(core.ptr, linkType, nano, false);
             if (!pkt) {
               status = core.nextReader.status;
               // pcap_next_ex gives -2 at the end of a savefile.
               if (status === -2 && !this.isLive && !this.#breakRequested) status = 0;
               break;
             }
-            packets.push(pkt);
+            builder.add(pkt.seconds, pkt.nanoseconds, pkt.length, pkt.data);
           }
-          if (status === 0 && packets.length > 0 && packets.length === limit) {
-            status = packets.length;
+          if (status === 0 && builder.length > 0 && builder.length === limit) {
+            status = builder.length;
           }
+          batch = builder.finish(linkType);
         }
-        if (packets.length > 0) {
+        if (batch.length > 0) {
           idle = 1;
-          yield packets;
+          yield batch;
           await yieldIfBusy();
           if (status > 0) continue;
           if (core.closed) return;
@@ -609,6 +634,11 @@ export class LiveCapture extends Capture {
         return Math.max(1, Math.min(1000, Math.ceil(ms)));
       }
     }
+    // Linux wakes poll() itself when the read timeout retires a buffer block
+    // (TPACKET_V3) or a packet lands (TPACKET_V2), so waking at every timeout
+    // would only cost CPU (20-90 µs a wake here). Elsewhere the wait is cut
+    // into read-timeout slices so buffered packets are not held back.
+    if (native().backend.os === "linux") return 1000;
     return this.#timeoutMs > 0 ? Math.min(1000, this.#timeoutMs) : 1000;
   }
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openOffline } from "../mod.ts";
+import { openOffline, PacketBatch } from "../mod.ts";
 
 interface Rec {
   seconds: number;
@@ -137,5 +137,62 @@ describe("next() on a savefile", () => {
     const bad = join(dir, "bad.pcap");
     writeFileSync(bad, new Uint8Array(64).fill(0x55));
     assert.throws(() => openOffline(bad), /unknown file format/);
+  });
+});
+
+describe("columnBatches()", () => {
+  const recs: Rec[] = Array.from({ length: 700 }, (_, i) => ({
+    seconds: 1_600_000_000 + (i >> 4),
+    fraction: (i * 997) % 1_000_000,
+    data: bytes(20 + (i * 37) % 1500, i),
+    length: 1600,
+  }));
+  const file = join(dir, "columns.pcap");
+  writeFileSync(file, pcapFile(recs));
+
+  test("columns equal the packets, batch by batch, with no object per packet", async () => {
+    using cap = openOffline(file);
+    let i = 0;
+    let batches = 0;
+    for await (const batch of cap.columnBatches({ maxPackets: 256 })) {
+      batches++;
+      assert.ok(batch instanceof PacketBatch);
+      assert.ok(batch.length > 0 && batch.length <= 256);
+      assert.equal(batch.linkType, 1);
+      for (let k = 0; k < batch.length; k++, i++) {
+        const r = recs[i];
+        assert.equal(batch.seconds[k], r.seconds);
+        assert.equal(batch.nanoseconds[k], r.fraction * 1000);
+        assert.equal(batch.caplens[k], r.data.length);
+        assert.equal(batch.lengths[k], 1600);
+        const o = batch.offsets[k];
+        assert.deepEqual(batch.bytes.subarray(o, o + batch.caplens[k]), r.data);
+        assert.deepEqual(batch.data(k), r.data);
+      }
+      const packets = batch.toArray();
+      assert.equal(packets.length, batch.length);
+      assert.deepEqual([...batch].map((p) => p.caplen), packets.map((p) => p.caplen));
+      assert.throws(() => batch.packet(batch.length), {
+        name: "RangeError",
+        message: `packet index must be an integer from 0 to ${
+          batch.length - 1
+        }, got ${batch.length}`,
+      });
+    }
+    assert.equal(i, recs.length);
+    assert.equal(batches, Math.ceil(recs.length / 256));
+  });
+
+  test("batches keep their bytes after the handle closes", async () => {
+    const kept: PacketBatch[] = [];
+    {
+      using cap = openOffline(file);
+      for await (const batch of cap.columnBatches()) kept.push(batch);
+    }
+    let i = 0;
+    for (const batch of kept) {
+      for (const p of batch) assert.deepEqual(p.data, recs[i++].data);
+    }
+    assert.equal(i, recs.length);
   });
 });
