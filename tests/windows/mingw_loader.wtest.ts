@@ -57,6 +57,8 @@ describe("mingw wpcap.dll: loading", () => {
     });
     assert.deepEqual([...missing].sort(), [
       "pcap_dump_fopen",
+      // A macro for pcap_hopen_offline on Windows (a FILE * cannot cross C runtimes).
+      "pcap_fopen_offline_with_tstamp_precision",
       "pcap_get_required_select_timeout",
       "pcap_get_selectable_fd",
       "pcap_set_protocol_linux",
