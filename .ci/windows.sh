@@ -7,7 +7,8 @@
 #   deno-mingw, bun-mingw      our mingw-built wpcap.dll (WINEDLLOVERRIDES ...;wpcap=n)
 #   deno-builtin, bun-builtin  Wine's builtin wpcap.dll (forwards to the host libpcap; lacks
 #                              pcap_open_dead and the WinPcap extensions -- calling one aborts)
-# Inside the tests: PCAP_TEST_LEG=<leg>, PCAP_WPCAP_FLAVOR=mingw|builtin.
+# Inside the tests: PCAP_TEST_LEG=<leg>, PCAP_WPCAP_FLAVOR=mingw|builtin; with a
+# tests/windows/mingw_remote_* file, PCAP_TEST_RPCAP_PORT (an rpcap server on 127.0.0.1, below).
 # Exit status: 0 once the environment is usable (test failures are only in the XML; when a runtime
 # dies without writing JUnit, the files are re-run one by one and a file that dies again gets one
 # synthetic failing testcase "<leg> <file> (process died)");
@@ -173,6 +174,22 @@ run_tests() { # xml logfile file...
 }
 
 cd "$REPO" || exit 2
+# tests/windows/mingw_remote_*: an rpcap server on the Linux side (ours, tests/fixtures/
+# remote_serve.ts on the Linux Deno) serving lo to the Windows runtimes under Wine; they get its
+# port in PCAP_TEST_RPCAP_PORT. Bounded by timeout(1), stopped when this script exits.
+if [[ " ${FILES[*]} " == *mingw_remote_* ]]; then
+  rpcap_out=$(mktemp)
+  timeout -k 5 $((LEG_TIMEOUT * 4 + 60)) node_modules/.bin/deno run --allow-all --no-check \
+    tests/fixtures/remote_serve.ts \
+    '{"port":0,"nullAuth":true,"auth":{"wine":"wine-pw"},"devices":["lo"],"authFailureDelay":50}' \
+    >"$rpcap_out" 2>&1 9>&- &
+  rpcap_pid=$!
+  trap 'kill "$rpcap_pid" 2>/dev/null; rm -f "$rpcap_out"' EXIT
+  for _ in $(seq 200); do grep -q '"port"' "$rpcap_out" && break; sleep 0.05; done
+  PCAP_TEST_RPCAP_PORT=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$rpcap_out" | head -1)
+  export PCAP_TEST_RPCAP_PORT
+  [ -n "$PCAP_TEST_RPCAP_PORT" ] || log "the rpcap server did not start: $(cat "$rpcap_out")"
+fi
 for leg in $LEGS; do
   rt=${leg%%-*} flavor=${leg#*-}
   case $flavor in

@@ -403,7 +403,7 @@ export async function listenRemote(options: ListenOptions = {}): Promise<ActiveL
     const start = async (): Promise<Socket> => {
       if (!options.tls) return raw;
       const t = typeof options.tls === "object" ? options.tls : {};
-      const secure = tlsConnect({ socket: raw, servername: undefined, ...t });
+      const secure = tlsConnect({ socket: raw, host: peer, servername: undefined, ...t });
       await new Promise<void>((resolve, reject) => {
         secure.once("secureConnect", () => resolve());
         secure.once("error", reject);
@@ -687,7 +687,12 @@ export class RemoteCapture {
   #filter: readonly WireInstruction[] | null = null;
   #data: Socket | null = null;
   #udp: UdpSocket | null = null;
-  #framer: Framer | null = null;
+  /** Largest packet message accepted on the data channel (payload bytes). */
+  #maxMessage = 0;
+  /** Bytes of an incomplete message, kept until `#need` bytes are here. */
+  #rest: Uint8Array[] = [];
+  #restBytes = 0;
+  #need = 0;
   #queue: Packet[] = [];
   #wake: (() => void) | null = null;
   #running = false;
@@ -761,7 +766,10 @@ export class RemoteCapture {
     if (this.#options.direction === "in") flags |= StartFlag.INBOUND;
     if (this.#options.direction === "out") flags |= StartFlag.OUTBOUND;
     let portdata = 0;
-    this.#framer = new Framer(PKTHDR_SIZE + Math.max(this.snaplen, 65535) + 65536);
+    this.#maxMessage = PKTHDR_SIZE + Math.max(this.snaplen, 65535) + 65536;
+    this.#rest = [];
+    this.#restBytes = 0;
+    this.#need = 0;
     this.#error = null;
     if (udp) {
       flags |= StartFlag.DGRAM;
@@ -854,7 +862,7 @@ export class RemoteCapture {
         if (tls) {
           // Also in active mode, the client side starts TLS on the data connection.
           const raw = sock;
-          sock = tlsConnect({ socket: raw, ...tls });
+          sock = tlsConnect({ socket: raw, host: this.#client.host, ...tls });
           await new Promise<void>((resolve, reject) => {
             sock.once("secureConnect", () => resolve());
             sock.once("error", reject);
@@ -879,23 +887,81 @@ export class RemoteCapture {
     this.#running = true;
   }
 
+  /**
+   * The TCP data stream: parses every whole message of a chunk in one pass (one DataView
+   * per chunk, one Packet and one copy of the captured bytes per packet); an incomplete
+   * message waits, without copying, until enough bytes came.
+   */
   #stream(chunk: Uint8Array): void {
-    const f = this.#framer!;
-    f.push(chunk);
-    for (;;) {
-      let m: Message | null;
-      try {
-        m = f.take();
-      } catch (e) {
+    let buf = chunk;
+    if (this.#restBytes > 0) {
+      this.#rest.push(chunk);
+      this.#restBytes += chunk.length;
+      if (this.#restBytes < this.#need) return;
+      buf = new Uint8Array(this.#restBytes);
+      let at = 0;
+      for (const c of this.#rest) {
+        buf.set(c, at);
+        at += c.length;
+      }
+      this.#rest = [];
+      this.#restBytes = 0;
+    }
+    const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const n = buf.length;
+    const version = this.#client.control.version;
+    const linkType = this.linkType;
+    const queue = this.#queue;
+    const before = queue.length;
+    let o = 0;
+    while (n - o >= HEADER_SIZE) {
+      const plen = v.getUint32(o + 4);
+      if (plen > this.#maxMessage) {
         this.remoteFailed(
-          new RemoteError(`Server sent a bad packet message: ${(e as Error).message}`),
+          new RemoteError(
+            `Server sent a bad packet message: message of ${plen} bytes exceeds the limit of ${this.#maxMessage}`,
+          ),
         );
         return;
       }
-      if (!m) break;
-      this.#message(m);
+      if (n - o - HEADER_SIZE < plen) break;
+      if (buf[o + 1] === Msg.PACKET && buf[o] === version && plen >= PKTHDR_SIZE) {
+        const p = o + HEADER_SIZE;
+        const caplen = v.getUint32(p + 8);
+        if (caplen > plen - PKTHDR_SIZE) {
+          this.remoteFailed(
+            new RemoteError(
+              "Packet's captured data goes past the end of the received packet message.",
+            ),
+          );
+          return;
+        }
+        this.#received++;
+        queue.push(
+          new Packet(
+            v.getUint32(p),
+            v.getUint32(p + 4) * 1000,
+            caplen,
+            v.getUint32(p + 12),
+            buf.slice(p + PKTHDR_SIZE, p + PKTHDR_SIZE + caplen),
+            linkType,
+          ),
+        );
+      }
+      o += HEADER_SIZE + plen;
     }
-    if (this.#queue.length >= this.#highWater && this.#data && !this.#paused) {
+    if (o < n) {
+      // Keep the tail (a copy: the chunk's memory is not ours to hold).
+      this.#rest = [buf.slice(o)];
+      this.#restBytes = n - o;
+      this.#need = n - o >= HEADER_SIZE ? HEADER_SIZE + v.getUint32(o + 4) : HEADER_SIZE;
+    }
+    if (queue.length > before) {
+      const w = this.#wake;
+      this.#wake = null;
+      w?.();
+    }
+    if (queue.length >= this.#highWater && this.#data && !this.#paused) {
       this.#paused = true;
       this.#data.pause();
     }

@@ -39,12 +39,19 @@ export interface MergeOptions {
    * hosts are only as close as they are synchronized.
    */
   readonly reorderMs?: number;
+  /**
+   * Called when one source fails (its server went away, its data channel broke): that
+   * source is dropped and the merge goes on with the others. Without it, the first
+   * failure ends the merge with that error.
+   */
+  readonly onSourceError?: (error: unknown, source: number) => void;
 }
 
 /**
  * Merges several captures into one async iterable of `{ source, packet }`.
  * It ends when every source has ended; an error of one source ends the merge
- * with that error (and stops reading the others).
+ * with that error (and stops reading the others), unless `onSourceError` is
+ * given: then the failing source is reported there and the others go on.
  */
 export async function* mergeRemote(
   sources: readonly BatchSource[],
@@ -78,7 +85,14 @@ export async function* mergeRemote(
         poke();
       }
     } catch (e) {
-      if (!inner.signal.aborted && !failure) failure = { error: e };
+      if (inner.signal.aborted) return;
+      if (options.onSourceError) {
+        try {
+          options.onSourceError(e, i);
+        } catch (thrown) {
+          if (!failure) failure = { error: thrown };
+        }
+      } else if (!failure) failure = { error: e };
     } finally {
       running--;
       poke();

@@ -13,6 +13,8 @@
  *
  * // Serve this machine's devices (loopback only unless `hostname` says otherwise).
  * const server = await serveRemote({ port: 2002, auth: { alice: "secret" } });
+ * // Or in active mode (rpcapd -a): dial a client waiting in listenRemote / pcap_remoteact_accept.
+ * const dialing = await serveRemote({ active: { host: "10.0.0.5", port: 2003 }, auth: { alice: "secret" } });
  * ```
  *
  * @module
@@ -25,7 +27,7 @@ export type { ConnectOptions, RemoteAuth, RemoteDevice, RemoteOpenOptions } from
 export { DEFAULT_PORT, MAX_FILTER_INSTRUCTIONS, RemoteErrorCode } from "./protocol.ts";
 export type { WireInstruction } from "./protocol.ts";
 export { serveRemote } from "./server.ts";
-export type { Authenticator, RemoteServer, ServeOptions } from "./server.ts";
+export type { ActiveServeOptions, Authenticator, RemoteServer, ServeOptions } from "./server.ts";
 export { findAllDevices, open } from "./open.ts";
 export type { OpenOptions, RemoteSourceOptions, SourceDevice } from "./open.ts";
 export { listenRemote } from "./client.ts";

@@ -12,7 +12,12 @@
  */
 
 import { connect as netConnect, createServer, type Server, type Socket } from "node:net";
-import { createServer as createTlsServer, type TlsOptions } from "node:tls";
+import {
+  createSecureContext,
+  createServer as createTlsServer,
+  type TlsOptions,
+  TLSSocket,
+} from "node:tls";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { openLive } from "../open.ts";
@@ -51,8 +56,28 @@ import { programFromInstructions } from "./bpf.ts";
 /** Checks a user name and password; may be async. */
 export type Authenticator = (username: string, password: string) => boolean | Promise<boolean>;
 
+/** Active mode (`rpcapd -a host,port`): the server connects to a listening client. */
+export interface ActiveServeOptions {
+  /** The client's host name or address. */
+  readonly host: string;
+  /** The client's port (default 2003, rpcap's active-mode port). */
+  readonly port?: number;
+  /** Milliseconds between a refused or ended connection and the next attempt (default 1000). */
+  readonly retryMs?: number;
+  /** Milliseconds to wait for the connection (and the TLS handshake) to be made (default 10000). */
+  readonly connectTimeout?: number;
+}
+
 /** Options of {@link serveRemote}. */
 export interface ServeOptions {
+  /**
+   * Active mode, like `rpcapd -a host,port`: instead of listening, connect to a client
+   * waiting in active mode (`listenRemote`, `pcap_remoteact_accept`), serve it as usual
+   * (its data connections are opened by this server too), and connect again
+   * `retryMs` after the connection ends or is refused, until closed. `hostname` and
+   * `port` are then unused.
+   */
+  readonly active?: ActiveServeOptions;
   /** Address to bind (default "127.0.0.1": only this machine can connect). */
   readonly hostname?: string;
   /** Port (default 2002; 0 picks a free one). */
@@ -102,10 +127,12 @@ export interface ServeOptions {
 
 /** A running server. */
 export interface RemoteServer {
-  /** Bound address. */
+  /** Bound address (active mode: the client's host). */
   readonly hostname: string;
-  /** Bound port. */
+  /** Bound port (active mode: the client's port). */
   readonly port: number;
+  /** True in active mode (the server connects to the client). */
+  readonly active: boolean;
   /** Clients connected now. */
   readonly clients: number;
   /** Captures running now. */
@@ -222,6 +249,8 @@ interface Shared {
   offered: (name: string) => boolean;
   onError: (e: Error) => void;
   tls: (() => Server) | null;
+  /** TLS server side on a connection this server opened (active mode, server-opened data). */
+  secure: ((raw: Socket) => Promise<Socket>) | null;
   linkTypes: Map<string, { linkType: number; at: number }>;
 }
 
@@ -258,14 +287,7 @@ class Session {
       } else {
         const s = data as Socket;
         if (s.destroyed) return;
-        const chunks = batch.map((p) => this.#encode(p));
-        const total = chunks.reduce((n, c) => n + c.length, 0);
-        const buf = new Uint8Array(total);
-        let o = 0;
-        for (const c of chunks) {
-          buf.set(c, o);
-          o += c.length;
-        }
+        const buf = this.#encodeBatch(batch);
         if (!s.write(buf)) {
           await new Promise<void>((resolve) => {
             const done = (): void => {
@@ -279,6 +301,33 @@ class Session {
         }
       }
     }
+  }
+
+  /** The packet messages of a batch, back to back in one buffer (one write). */
+  #encodeBatch(batch: readonly Packet[]): Uint8Array {
+    const head = HEADER_SIZE + PKTHDR_SIZE;
+    let total = 0;
+    for (let i = 0; i < batch.length; i++) total += head + batch[i].caplen;
+    const out = new Uint8Array(total);
+    const v = new DataView(out.buffer);
+    let o = 0;
+    let sent = this.sent;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i];
+      const caplen = p.caplen;
+      // version 0, type PACKET, value 0, length; then struct rpcap_pkthdr.
+      v.setUint32(o, Msg.PACKET << 16);
+      v.setUint32(o + 4, PKTHDR_SIZE + caplen);
+      v.setUint32(o + 8, p.seconds >>> 0);
+      v.setUint32(o + 12, (p.nanoseconds / 1000) >>> 0);
+      v.setUint32(o + 16, caplen);
+      v.setUint32(o + 20, p.length);
+      v.setUint32(o + 24, ++sent);
+      out.set(p.data, o + head);
+      o += head + caplen;
+    }
+    this.sent = sent;
+    return out;
   }
 
   #encode(p: Packet): Uint8Array {
@@ -739,6 +788,26 @@ class Connection {
             reject(e);
           });
         });
+        const secure = this.#shared.secure;
+        if (secure) {
+          // The client starts TLS on the data connection too (it is the TLS client), once
+          // it has the reply.
+          sock.on("error", () => {});
+          this.#session = session;
+          this.#clearTimer();
+          this.#reply(Msg.STARTCAP_REQ, reply);
+          secure(sock).then((s) => {
+            if (session.stopped) return void s.destroy();
+            s.on("error", () => session.stop());
+            s.on("close", () => session.stop());
+            session.data = s;
+            session.run();
+          }, () => {
+            sock.destroy();
+            session.stop();
+          });
+          return;
+        }
         sock.on("error", () => session.stop());
         sock.on("close", () => session.stop());
         session.data = sock;
@@ -821,6 +890,136 @@ class Connection {
   }
 }
 
+/** Makes the TLS server side on sockets this server connected (`node:tls` options). */
+function secureServerSide(
+  options: TlsOptions,
+  timeoutMs: number,
+): (raw: Socket) => Promise<Socket> {
+  const context = createSecureContext(options);
+  return (raw) =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = new TLSSocket(raw, { ...options, isServer: true, secureContext: context });
+      const t = setTimeout(() => {
+        s.destroy();
+        reject(new Error("TLS handshake timed out"));
+      }, timeoutMs);
+      s.once("secure", () => {
+        clearTimeout(t);
+        s.removeAllListeners("error");
+        resolve(s);
+      });
+      s.once("error", (e: Error) => {
+        clearTimeout(t);
+        s.destroy();
+        reject(e);
+      });
+    });
+}
+
+/** Active mode: one connection at a time to the client, made again until closed. */
+function serveActive(
+  active: ActiveServeOptions,
+  shared: Shared,
+  signal: AbortSignal | undefined,
+): RemoteServer {
+  if (!active || typeof active.host !== "string" || active.host === "") {
+    throw new TypeError("active.host must be a non-empty string");
+  }
+  const host = active.host;
+  const port = active.port ?? 2003;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new RangeError("active.port must be 1-65535");
+  }
+  const retryMs = active.retryMs ?? 1000;
+  const connectTimeout = active.connectTimeout ?? 10_000;
+  if (!(retryMs >= 0) || !(connectTimeout > 0)) {
+    throw new RangeError("active.retryMs and active.connectTimeout must be positive numbers");
+  }
+  signal?.throwIfAborted();
+  let closing = false;
+  let current: Connection | null = null;
+  let dialing: Socket | null = null;
+  let wakeRetry: (() => void) | null = null;
+  const dial = (): Promise<Socket> =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = netConnect({ host, port });
+      dialing = s;
+      const t = setTimeout(() => {
+        s.destroy();
+        reject(new Error(`Cannot connect to ${host}:${port}: timed out`));
+      }, connectTimeout);
+      s.once("connect", () => {
+        clearTimeout(t);
+        s.removeAllListeners("error");
+        resolve(s);
+      });
+      s.once("error", (e: Error) => {
+        clearTimeout(t);
+        reject(e);
+      });
+      s.once("close", () => {
+        clearTimeout(t);
+        reject(new Error("closed"));
+      });
+    }).finally(() => dialing = null);
+  const loop = (async (): Promise<void> => {
+    while (!closing) {
+      try {
+        let socket = await dial();
+        socket.on("error", () => {});
+        if (shared.secure && !closing) socket = await shared.secure(socket);
+        if (closing) {
+          socket.destroy();
+          break;
+        }
+        const c = new Connection(socket, shared);
+        current = c;
+        await c.closedPromise;
+        current = null;
+      } catch { /* refused, unreachable, or a failed handshake: try again later */ }
+      if (closing) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, retryMs);
+        wakeRetry = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wakeRetry = null;
+    }
+  })();
+  let stopping: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    stopping ??= (async () => {
+      closing = true;
+      (dialing as Socket | null)?.destroy();
+      (wakeRetry as (() => void) | null)?.();
+      const c = current as Connection | null;
+      if (c) {
+        c.close();
+        c.socket.destroy();
+        await c.closedPromise;
+      }
+      await loop;
+    })();
+    return stopping;
+  };
+  signal?.addEventListener("abort", () => void close(), { once: true });
+  return {
+    hostname: host,
+    port,
+    active: true,
+    get clients(): number {
+      return current ? 1 : 0;
+    },
+    get captures(): number {
+      return shared.captures;
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
 /**
  * Serves local devices over rpcap. Resolves once listening. Without `auth`,
  * `nullAuth: true` must be given explicitly (then anyone who can reach the
@@ -884,8 +1083,10 @@ export async function serveRemote(options: ServeOptions = {}): Promise<RemoteSer
     offered,
     onError: options.onError ?? (() => {}),
     tls: tlsOptions ? () => createTlsServer(tlsOptions) : null,
+    secure: tlsOptions ? secureServerSide(tlsOptions, limits.dataTimeout) : null,
     linkTypes: new Map(),
   };
+  if (options.active) return serveActive(options.active, shared, options.signal);
   const connections = new Set<Connection>();
   const onSocket = (socket: Socket): void => {
     socket.on("error", () => {});
@@ -928,6 +1129,7 @@ export async function serveRemote(options: ServeOptions = {}): Promise<RemoteSer
   return {
     hostname,
     port: bound,
+    active: false,
     get clients(): number {
       return connections.size;
     },
