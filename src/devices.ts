@@ -213,7 +213,6 @@ function maskText(mask: SocketAddress, family: AddressFamily): string {
  */
 export function listDevices(): Device[] {
   const n = native();
-  const b = n.backend;
   const out = new BigUint64Array(1);
   const errbuf = errorBuffer();
   const rc = n.pcap.symbols.pcap_findalldevs(out, errbuf);
@@ -222,7 +221,18 @@ export function listDevices(): Device[] {
       status: rc,
     });
   }
-  const first = b.fromAddress(out[0]);
+  return takeDeviceList(out[0]);
+}
+
+/**
+ * Reads the `pcap_if_t` list at `head` (what `pcap_findalldevs` or
+ * `pcap_findalldevs_ex` stored) into JS values, then frees it with
+ * `pcap_freealldevs`. @internal
+ */
+export function takeDeviceList(head: number | bigint): Device[] {
+  const n = native();
+  const b = n.backend;
+  const first = b.fromAddress(head);
   try {
     return readDeviceList(first);
   } finally {

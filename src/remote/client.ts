@@ -721,6 +721,11 @@ export class RemoteCapture {
     if (options.filter !== undefined) this.#filter = this.#instructions(options.filter);
   }
 
+  /** Which client runs it: always `typescript` (a `LibraryRemoteCapture` says `library`). */
+  get via(): "typescript" {
+    return "typescript";
+  }
+
   /** True once closed. */
   get closed(): boolean {
     return this.#closed;

@@ -4,7 +4,7 @@
  * serves local devices to any rpcap client.
  *
  * ```ts
- * import { connectRemote, parseSource, serveRemote } from "@netcap/pcap/remote";
+ * import { connectRemote, findAllDevices, open, parseSource, serveRemote } from "@netcap/pcap/remote";
  *
  * parseSource("rpcap://[fe80::1]:2002/eth0"); // { type: "remote", host: "fe80::1", … }
  * const client = await connectRemote({ host: "127.0.0.1", auth: { username, password } });
@@ -15,6 +15,12 @@
  * const server = await serveRemote({ port: 2002, auth: { alice: "secret" } });
  * // Or in active mode (rpcapd -a): dial a client waiting in listenRemote / pcap_remoteact_accept.
  * const dialing = await serveRemote({ active: { host: "10.0.0.5", port: 2003 }, auth: { alice: "secret" } });
+ *
+ * // WinPcap's entry points on source strings. A remote source goes through the loaded
+ * // library's own pcap_open / pcap_findalldevs_ex where it has them (Npcap, WinPcap, libpcap
+ * // built with remote capture), else through the TypeScript client; `via` chooses.
+ * const devices = await findAllDevices("rpcap://10.0.0.5/");
+ * const live = await open("rpcap://10.0.0.5/eth0", { via: "typescript" });
  * ```
  *
  * @module
@@ -30,6 +36,8 @@ export { serveRemote } from "./server.ts";
 export type { ActiveServeOptions, Authenticator, RemoteServer, ServeOptions } from "./server.ts";
 export { findAllDevices, open } from "./open.ts";
 export type { OpenOptions, RemoteSourceOptions, SourceDevice } from "./open.ts";
+export { LibraryRemoteCapture, OpenFlag, RemoteAuthType } from "./library.ts";
+export type { RemoteRoute } from "./library.ts";
 export { listenRemote } from "./client.ts";
 export type { ActiveListener, ListenOptions } from "./client.ts";
 export { mergeRemote } from "./merge.ts";

@@ -4,6 +4,27 @@
  * `pcap_open`) and {@link findAllDevices} (like `pcap_findalldevs_ex`, with
  * the same names and descriptions).
  *
+ * A remote source (`rpcap://HOST[:PORT]/…`) goes one of two routes, chosen by
+ * the `via` option:
+ * - `"library"`: the loaded library's own client, `pcap_open` and
+ *   `pcap_findalldevs_ex` (Npcap, WinPcap, libpcap built with remote
+ *   capture). `open()` resolves with a {@link LibraryRemoteCapture}, a
+ *   `LiveCapture` on libpcap's rpcap handle.
+ * - `"typescript"`: this package's client (`connectRemote`), on any library,
+ *   even none with remote capture (Debian's and macOS's libpcap). `open()`
+ *   resolves with a `RemoteCapture`.
+ *
+ * Without `via`, the library route is taken when the library has the function,
+ * except for `rpcaps://` (TLS: certificate checks and `tlsOptions` are the
+ * TypeScript client's), for a port that `serveRemote()` serves in this same
+ * process (libpcap's calls block the thread that server runs on), and for
+ * `direction: "in" | "out"` (libpcap's client cannot ask for it); those take
+ * the TypeScript route. `via: "library"` on `rpcaps://`, with a direction, or
+ * on a library without the function throws a `PcapError` (`NOT_SUPPORTED`);
+ * against a `serveRemote()` of this same process it would wait forever, so
+ * do not ask for it there. `file://` and local sources are opened the same way
+ * whatever `via` says.
+ *
  * @module
  */
 
@@ -22,14 +43,36 @@ import {
 } from "./client.ts";
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import { createSource, parseSource } from "./source.ts";
+import {
+  chooseRoute,
+  findAllDevicesThroughLibrary,
+  type LibraryRemoteCapture,
+  openThroughLibrary,
+  type RemoteRoute,
+} from "./library.ts";
 
 /** How to reach a remote source. */
 export interface RemoteSourceOptions {
   /** User name and password; default null authentication. */
   readonly auth?: RemoteAuth | null;
+  /**
+   * Which rpcap client serves a remote source: `"library"` (the loaded
+   * library's `pcap_open` / `pcap_findalldevs_ex`) or `"typescript"` (this
+   * package's client). Default: the library when it has the function, except
+   * for `rpcaps://`, a port served by `serveRemote()` in this process, and
+   * `direction: "in" | "out"`, which take the TypeScript client. An explicit
+   * `"library"` that cannot be honoured (no such function, `rpcaps://`, a
+   * direction) throws a `PcapError` (`NOT_SUPPORTED`); libpcap's calls block
+   * the JS thread, so never ask for it against a `serveRemote()` of this same
+   * process. Ignored for `file://` and local sources.
+   */
+  readonly via?: RemoteRoute;
   /** `node:tls` options for `rpcaps://` (e.g. `ca`); `rpcaps://` alone turns TLS on. */
   readonly tlsOptions?: TlsOptions;
-  /** Milliseconds for the connection and each reply (default 20000). */
+  /**
+   * Milliseconds for the connection and each reply (default 20000; TypeScript
+   * route only: libpcap uses its own). For a local source, the read timeout.
+   */
   readonly timeout?: number;
 }
 
@@ -44,6 +87,27 @@ export interface OpenOptions
   readonly direction?: "inout" | "in" | "out";
   /** Remote: `tcp` (default) or `udp` data channel. */
   readonly transport?: "tcp" | "udp";
+  /**
+   * Library route: `pcap_open`'s read timeout in milliseconds (default 20).
+   * libpcap gives half to the server and waits up to the other half for data
+   * on each read, blocking the JS thread that long.
+   */
+  readonly readTimeout?: number;
+  /**
+   * Library route: more `PCAP_OPENFLAG_*` bits ({@link OpenFlag}) for
+   * `pcap_open`, e.g. `OpenFlag.NOCAPTURE_RPCAP`; `promiscuous` and
+   * `transport: "udp"` set theirs.
+   */
+  readonly openFlags?: number;
+}
+
+/** The device name inside a source string libpcap made. */
+function deviceOf(source: string): string {
+  try {
+    return parseSource(source).name;
+  } catch {
+    return source;
+  }
 }
 
 function remoteHost(host: string): string {
@@ -54,15 +118,29 @@ function remoteHost(host: string): string {
 
 /**
  * Opens a source string: `rpcap://HOST[:PORT]/DEV` and `rpcaps://…` (a
- * remote device, capture started), `file://PATH` (a savefile), or a local
- * device (`eth0`, `rpcap://eth0`). Resolves with a `LiveCapture`,
- * `OfflineCapture` or `RemoteCapture`; all read the same way (`for await`,
- * `packets()`, `batches()`).
+ * remote device), `file://PATH` (a savefile), or a local device (`eth0`,
+ * `rpcap://eth0`). Resolves with a `LiveCapture`, `OfflineCapture`, or for a
+ * remote device a {@link LibraryRemoteCapture} (library route: libpcap's
+ * `pcap_open`; the capture starts on the first read) or a `RemoteCapture`
+ * (TypeScript route; started at once); see `via` in {@link RemoteSourceOptions}.
+ * All read the same way (`for await`, `packets()`, `batches()`); both remote
+ * kinds have `via` saying which route was taken.
+ *
+ * ```ts
+ * import { open } from "@netcap/pcap/remote";
+ *
+ * const capture = await open("rpcap://10.0.0.5/eth0", {
+ *   auth: { username: "alice", password: "secret" },
+ *   filter: "udp port 53",
+ * });
+ * console.log(capture.via); // "library" where pcap_open exists, else "typescript"
+ * for await (const packet of capture) console.log(packet.length);
+ * ```
  */
 export async function open(
   source: string,
   options: OpenOptions = {},
-): Promise<LiveCapture | OfflineCapture | RemoteCapture> {
+): Promise<LiveCapture | OfflineCapture | RemoteCapture | LibraryRemoteCapture> {
   const s = parseSource(source);
   if (s.type === "file") {
     const cap = openOffline(s.name, { precision: options.precision });
@@ -77,11 +155,39 @@ export async function open(
     return cap;
   }
   if (s.type === "local") {
-    const { auth: _a, tlsOptions: _t, timeout: _o, precision: _p, transport: _tr, ...live } =
-      options;
+    const {
+      auth: _a,
+      tlsOptions: _t,
+      timeout: _o,
+      precision: _p,
+      transport: _tr,
+      via: _v,
+      readTimeout: _r,
+      openFlags: _f,
+      ...live
+    } = options;
     return openLive(s.name, { ...live, timeout: options.timeout });
   }
   if (s.host === "") throw new PcapError(ErrorCode.ERROR, `No host in ${source}`);
+  const route = chooseRoute({
+    via: options.via,
+    symbol: "pcap_open",
+    source: s,
+    unsupported: options.direction === "in" || options.direction === "out"
+      ? `libpcap's rpcap client cannot capture one direction (direction: "${options.direction}")`
+      : null,
+  });
+  if (route === "library") {
+    return openThroughLibrary(source, s.name, {
+      auth: options.auth,
+      snaplen: options.snaplen,
+      promiscuous: options.promiscuous,
+      transport: options.transport,
+      filter: options.filter,
+      readTimeout: options.readTimeout,
+      openFlags: options.openFlags,
+    });
+  }
   const client = await connectRemote({
     host: remoteHost(s.host),
     port: s.port === "" ? undefined : s.port,
@@ -118,7 +224,9 @@ export interface SourceDevice extends Device {
  * - `file://DIR`: the savefiles in a folder that libpcap can open,
  *   `file://DIR/NAME`, `File 'PATH' on local host`;
  * - `rpcap://HOST[:PORT]/`: the devices of an rpcap server,
- *   `rpcap://HOST:PORT/DEV`, `Network adapter 'DESC' on remote node HOST`.
+ *   `rpcap://HOST:PORT/DEV`, `Network adapter 'DESC' on remote node HOST`:
+ *   through `pcap_findalldevs_ex` itself (library route) or the TypeScript
+ *   client, as `via` in {@link RemoteSourceOptions} decides.
  */
 export async function findAllDevices(
   source = "rpcap://",
@@ -177,6 +285,12 @@ export async function findAllDevices(
     return out;
   }
   if (s.host === "") throw new PcapError(ErrorCode.ERROR, `No host in ${source}`);
+  if (chooseRoute({ via: options.via, symbol: "pcap_findalldevs_ex", source: s }) === "library") {
+    return findAllDevicesThroughLibrary(source, options.auth).map((d) => ({
+      ...d,
+      device: deviceOf(d.name),
+    }));
+  }
   const client = await connectRemote({
     host: remoteHost(s.host),
     port: s.port === "" ? undefined : s.port,

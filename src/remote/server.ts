@@ -25,6 +25,7 @@ import { listDevices } from "../devices.ts";
 import type { Device } from "../devices.ts";
 import type { LiveCapture } from "../capture.ts";
 import type { Packet } from "../packet.ts";
+import { registerServingPort } from "./inprocess.ts";
 import {
   addressBytes,
   AF_INET,
@@ -1112,9 +1113,11 @@ export async function serveRemote(options: ServeOptions = {}): Promise<RemoteSer
     });
   });
   const bound = (server.address() as { port: number }).port;
+  const forgetPort = registerServingPort(bound);
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      forgetPort();
       const closed = new Promise<void>((r) => server.close(() => r()));
       for (const c of connections) c.close();
       await Promise.all([...connections].map((c) => {

@@ -1,9 +1,12 @@
 // Windows (Wine) legs deno-mingw / bun-mingw: the Windows runtimes as rpcap CLIENTS of our
 // TypeScript server running on Linux (.ci/windows.sh starts it, serving lo on 127.0.0.1, and
 // passes its port in PCAP_TEST_RPCAP_PORT; null authentication and user "wine").
-//   1. this library's findAllDevices() / open() (the TypeScript client, on Wine's sockets);
-//   2. libpcap's own client inside the mingw-built wpcap.dll (remote enabled):
-//      pcap_findalldevs_ex and pcap_open("rpcap://127.0.0.1:PORT/lo") through the FFI.
+//   1. this library's findAllDevices() / open() by default: the library route, i.e. libpcap's
+//      own client inside the mingw-built wpcap.dll (remote enabled: pcap_findalldevs_ex,
+//      pcap_open), giving a LibraryRemoteCapture;
+//   2. the same with via: "typescript": the TypeScript client, on Wine's sockets, giving a
+//      RemoteCapture;
+//   3. libpcap's client called directly through the FFI (pcap_findalldevs_ex, pcap_open).
 // Frames are made during the capture: UDP datagrams from here to a socket bound here on
 // 127.0.0.1 (Wine's sockets are the host's), which the Linux server sees on lo. Checked:
 // count, order and bytes (UDP payload, lengths, IP protocol and ports).
@@ -11,8 +14,14 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { libraryInfo, LiveCapture, type Packet } from "../../mod.ts";
-import { findAllDevices, open, RemoteCapture, RemoteError } from "../../src/remote/mod.ts";
+import { libraryInfo, LiveCapture, type Packet, PcapError } from "../../mod.ts";
+import {
+  findAllDevices,
+  LibraryRemoteCapture,
+  open,
+  RemoteCapture,
+  RemoteError,
+} from "../../src/remote/mod.ts";
 import { cString, errorBuffer, fromCBuffer, native } from "../../src/native.ts";
 import { readDeviceList } from "../../src/devices.ts";
 
@@ -64,36 +73,65 @@ describe("mingw wpcap.dll under Wine: rpcap client of our Linux server", { skip 
     assert.equal(typeof s.pcap_findalldevs_ex, "function");
   });
 
-  test("findAllDevices(rpcap://127.0.0.1:PORT/): the server's lo, as a source string", async () => {
-    const devices = await findAllDevices(base);
-    assert.deepEqual(devices.map((d) => d.name), [`${base}lo`]);
-    const lo = devices[0];
-    assert.equal(lo.device, "lo");
-    assert.ok(lo.flags.loopback);
-    assert.ok(lo.addresses.some((a) => a.address === "127.0.0.1" && a.netmask === "255.0.0.0"));
-    // With the user's password, too; a wrong one is refused with the server's text.
-    const again = await findAllDevices(base, { auth: { username: "wine", password: "wine-pw" } });
-    assert.equal(again.length, 1);
-    await assert.rejects(
-      findAllDevices(base, { auth: { username: "wine", password: "nope" } }),
-      (e: unknown) => e instanceof RemoteError && /Authentication failed/.test(e.message),
-    );
+  for (const via of ["library", "typescript", undefined] as const) {
+    test(`findAllDevices(rpcap://127.0.0.1:PORT/), via ${via ?? "default (library)"}: the server's lo, as a source string`, async () => {
+      const devices = await findAllDevices(base, { via });
+      assert.deepEqual(devices.map((d) => d.name), [`${base}lo`]);
+      const lo = devices[0];
+      assert.equal(lo.device, "lo");
+      assert.ok(lo.flags.loopback);
+      assert.ok(lo.addresses.some((a) => a.address === "127.0.0.1" && a.netmask === "255.0.0.0"));
+      // With the user's password, too; a wrong one is refused with the server's text.
+      const auth = { username: "wine", password: "wine-pw" };
+      const again = await findAllDevices(base, { auth, via });
+      assert.equal(again.length, 1);
+      assert.deepEqual(again, devices);
+      await assert.rejects(
+        findAllDevices(base, { auth: { ...auth, password: "nope" }, via }),
+        (e: unknown) => e instanceof RemoteError && /Authentication failed/.test(e.message),
+      );
+    });
+  }
+
+  test("both routes list the same devices, addresses and descriptions", async () => {
+    const lib = await findAllDevices(base, { via: "library" });
+    const ts = await findAllDevices(base, { via: "typescript" });
+    assert.deepEqual(lib, ts);
   });
 
-  for (const transport of ["tcp", "udp"] as const) {
-    test(`open(rpcap://127.0.0.1:PORT/lo), ${transport} data channel: datagrams sent during the capture arrive byte-exact`, async () => {
+  for (
+    const [via, transport] of [
+      [undefined, "tcp"],
+      [undefined, "udp"],
+      ["typescript", "tcp"],
+      ["typescript", "udp"],
+    ] as const
+  ) {
+    const route = via ?? "library";
+    test(`open(rpcap://127.0.0.1:PORT/lo), via ${via ?? "default (library)"}, ${transport} data channel: datagrams sent during the capture arrive byte-exact`, async () => {
       const cap = await open(`${base}lo`, {
         filter: `udp dst port ${dport}`,
         auth: { username: "wine", password: "wine-pw" },
         transport,
+        via,
       });
-      assert.ok(cap instanceof RemoteCapture);
+      if (route === "library") {
+        assert.ok(cap instanceof LibraryRemoteCapture);
+        assert.ok(cap instanceof LiveCapture);
+        assert.equal(cap.via, "library");
+        assert.equal(cap.device, "lo");
+        assert.equal(cap.next(), null); // libpcap starts the capture on the first read
+      } else {
+        assert.ok(cap instanceof RemoteCapture);
+        assert.equal(cap.via, "typescript");
+      }
+      const c = cap as LibraryRemoteCapture | RemoteCapture;
       try {
-        assert.equal(cap.linkType, 1);
+        assert.equal(c.linkType, 1);
         await sleep(300);
         const sent: string[] = [];
         for (let i = 0; i < 25; i++) {
-          const p = `wine-${transport} ${i} ${"*".repeat(i * 7)}`;
+          const p = `wine-${route}-${transport} ${i} ${"*".repeat(i * 7)}`;
           sent.push(p);
           await send(p);
           await sleep(2);
@@ -102,8 +140,8 @@ describe("mingw wpcap.dll under Wine: rpcap client of our Linux server", { skip 
         const ac = new AbortController();
         const timer = setTimeout(() => ac.abort(new Error("timeout")), 10_000);
         try {
-          for await (const b of cap.batches({ signal: ac.signal })) {
-            got.push(...b);
+          for await (const b of c.batches({ signal: ac.signal })) {
+            got.push(...b.map((p) => p.clone()));
             if (got.length >= sent.length) break;
           }
         } finally {
@@ -111,14 +149,37 @@ describe("mingw wpcap.dll under Wine: rpcap client of our Linux server", { skip 
         }
         assert.equal(got.length, sent.length, "every datagram once");
         got.forEach((p, i) => checkFrame(p.data, sent[i], dport));
-        const st = await cap.stats();
-        assert.equal(st.sent, sent.length);
-        assert.equal(st.captured, sent.length);
+        const st = await c.stats();
+        if (route === "library") {
+          assert.ok(st.received >= sent.length, `received ${st.received}`);
+        } else {
+          assert.equal(st.sent, sent.length);
+          assert.equal(st.captured, sent.length);
+        }
+        if (route === "library") {
+          // Idle: nothing more comes; close() ends a pending for-await promptly.
+          const idle = (async (): Promise<number> => {
+            for await (const _ of c.batches()) { /* nothing */ }
+            return performance.now();
+          })();
+          await sleep(200);
+          const t0 = performance.now();
+          await c.close();
+          const ms = (await idle) - t0;
+          assert.ok(ms < 500, `close() ended the idle read in ${ms} ms`);
+        }
       } finally {
-        await cap.close();
+        await c.close();
       }
     });
   }
+
+  test("via: library on an rpcaps:// source is NOT_SUPPORTED (TLS is the TypeScript client's)", async () => {
+    await assert.rejects(
+      open(`rpcaps://127.0.0.1:${port}/lo`, { via: "library" }),
+      (e: unknown) => e instanceof PcapError && e.code === "NOT_SUPPORTED",
+    );
+  });
 
   test("libpcap's client in wpcap.dll: pcap_findalldevs_ex and pcap_open, byte-exact", async () => {
     const n = native();
