@@ -294,7 +294,7 @@ export abstract class Capture extends PcapHandle {
   next(): Packet | null {
     const core = this.core;
     const p = core.live();
-    const pkt = core.nextReader.next(p, this.#cachedLinkType(), this.precision === "nano", false);
+    const pkt = core.nextReader.next(p, this.#cachedLinkType(), this.precision === "nano");
     if (pkt) return pkt;
     const rc = core.nextReader.status;
     if (rc === 0 || rc === -2) return null;
@@ -464,14 +464,12 @@ export abstract class Capture extends PcapHandle {
           const limit = max < 0 ? 1024 : max;
           status = 0;
           while (builder.length < limit) {
-            const pkt = core.nextReader.next(core.ptr, linkType, nano, false);
-            if (!pkt) {
+            if (!core.nextReader.nextInto(core.ptr, builder, nano)) {
               status = core.nextReader.status;
               // pcap_next_ex gives -2 at the end of a savefile.
               if (status === -2 && !this.isLive && !this.#breakRequested) status = 0;
               break;
             }
-            builder.add(pkt.seconds, pkt.nanoseconds, pkt.length, pkt.data);
           }
           if (status === 0 && builder.length > 0 && builder.length === limit) {
             status = builder.length;

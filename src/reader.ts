@@ -19,7 +19,7 @@ import type { Ptr } from "../ffi/types.ts";
 import type { FieldReader } from "../ffi/layout.ts";
 import { cString, native, structs } from "./native.ts";
 import { Packet } from "./packet.ts";
-import { emptyBatch, PacketBatch } from "./batch.ts";
+import { emptyBatch, PacketBatch, type PacketBatchBuilder } from "./batch.ts";
 
 const TWO32 = 4294967296;
 
@@ -248,17 +248,34 @@ export class NextReader {
   #shared = this.#buf.subarray(0, 0);
   #nextEx = native().pcap.symbols.pcap_next_ex;
   #copier = new Copier();
-  #slab = new Slab();
   #memory = new SharedMemory();
   /** Status of the last call that returned no packet (0, -1, -2). */
   status = 0;
 
   /**
-   * The next packet, or null with {@link NextReader.status} set. With
-   * `stable` the packet gets its own memory; otherwise it shares memory
-   * with the next call.
+   * The next packet, or null with {@link NextReader.status} set. Its data
+   * shares memory with the next call.
    */
-  next(handle: Ptr, linkType: number, nano: boolean, stable: boolean): Packet | null {
+  next(handle: Ptr, linkType: number, nano: boolean): Packet | null {
+    const data = this.#advance(handle);
+    if (data === null) return null;
+    const h = this.#h;
+    const frac = h.fraction;
+    return new Packet(h.seconds, nano ? frac : frac * 1000, data.length, h.length, data, linkType);
+  }
+
+  /** Like {@link NextReader.next}, but copies the packet into `batch`; false when there is none. */
+  nextInto(handle: Ptr, batch: PacketBatchBuilder, nano: boolean): boolean {
+    const data = this.#advance(handle);
+    if (data === null) return false;
+    const h = this.#h;
+    const frac = h.fraction;
+    batch.add(h.seconds, nano ? frac : frac * 1000, h.length, data);
+    return true;
+  }
+
+  /** `pcap_next_ex`; the packet's bytes (shared with the next call), its header in `#h`. */
+  #advance(handle: Ptr): Uint8Array | null {
     const rc = this.#nextEx(handle, this.#hdrOut, this.#dataOut);
     if (rc !== 1) {
       this.status = rc;
@@ -275,25 +292,17 @@ export class NextReader {
     const caplen = h.caplen;
     const d = this.#dataOut;
     const dataAddr = d[0] + d[1] * TWO32;
-    let data: Uint8Array;
-    if (stable) {
-      data = this.#slab.take(caplen);
-      if (caplen > 0) this.#copier.copy(data, dataAddr, caplen);
-    } else if (dataAddr === this.#memory.address) {
-      data = this.#memory.view(caplen);
-    } else {
-      this.#memory.moveTo(dataAddr);
-      if (this.#buf.length < caplen) {
-        this.#buf = new Uint8Array(Math.max(caplen, this.#buf.length * 2));
-      }
-      data = this.#shared;
-      if (data.length !== caplen || data.buffer !== this.#buf.buffer) {
-        data = this.#shared = this.#buf.subarray(0, caplen);
-      }
-      if (caplen > 0) this.#copier.copy(data, dataAddr, caplen);
+    if (dataAddr === this.#memory.address) return this.#memory.view(caplen);
+    this.#memory.moveTo(dataAddr);
+    if (this.#buf.length < caplen) {
+      this.#buf = new Uint8Array(Math.max(caplen, this.#buf.length * 2));
     }
-    const frac = h.fraction;
-    return new Packet(h.seconds, nano ? frac : frac * 1000, caplen, h.length, data, linkType);
+    let data = this.#shared;
+    if (data.length !== caplen || data.buffer !== this.#buf.buffer) {
+      data = this.#shared = this.#buf.subarray(0, caplen);
+    }
+    if (caplen > 0) this.#copier.copy(data, dataAddr, caplen);
+    return data;
   }
 
   /** Drops (and detaches) the views of libpcap's memory: call before the handle is closed. */
