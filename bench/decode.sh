@@ -20,6 +20,7 @@ read -r C_PACKETS C_SECONDS C_PPS _ < <("$OUT/decode_baseline" "$FILE" "$RUNS")
 echo "C libpcap pcap_next_ex: $C_PACKETS packets in $C_SECONDS s = $(awk "BEGIN{printf \"%.2f\", $C_PPS/1e6}") Mpkt/s"
 "$DENO" run -A bench/decode.ts --runs "$RUNS" --baseline "$C_PPS" "$FILE"
 "$BUN" bench/decode.ts --runs "$RUNS" --baseline "$C_PPS" "$FILE"
-# The same with this package's pure-TypeScript savefile reader (readBatches from the path).
+# The same with this package's pure-TypeScript savefile reader (readBatches from the path, each
+# record decoded in place with PacketDecoder.decodeRecord).
 "$DENO" run -A bench/decode.ts --reader savefile --runs "$RUNS" --baseline "$C_PPS" "$FILE"
 "$BUN" bench/decode.ts --reader savefile --runs "$RUNS" --baseline "$C_PPS" "$FILE"

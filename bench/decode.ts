@@ -118,7 +118,11 @@ function once(path: string): { packets: number; seconds: number; sink: number } 
   return { packets: n, seconds: (performance.now() - t0) / 1000, sink };
 }
 
-/** The same loop over this package's savefile reader (`readBatches` from a file path). */
+/**
+ * The same loop over this package's savefile reader (`readBatches` from a file path). Each
+ * record is decoded in place with `decodeRecord` (from the record's buffer, so the record's
+ * lazy `data` view is never made); every header field is read as in the record walk.
+ */
 async function onceSavefile(
   path: string,
 ): Promise<{ packets: number; seconds: number; sink: number }> {
@@ -127,7 +131,7 @@ async function onceSavefile(
   let n = 0, sink = 0;
   for await (const batch of readBatches(path)) {
     for (const rec of batch) {
-      const pkt = dec.decode(rec.linkType, rec.data);
+      const pkt = dec.decodeRecord(rec);
       const eth = pkt.ethernet;
       if (eth !== null) sink += eth.src - eth.dst;
       const ip = pkt.ipv4;

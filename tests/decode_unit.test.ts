@@ -10,6 +10,7 @@ import { captureLoopback } from "./_loopback_capture.ts";
 import { buildPacket, dnsQuery, ethernet, ipv4, ipv6, tcp, udp } from "../src/build/mod.ts";
 import {
   decode,
+  decodeRecord,
   formatIPv4,
   formatIPv6,
   formatMac,
@@ -79,6 +80,70 @@ describe("decoder", () => {
     const p3 = dec.decode(LinkType.EN10MB, big, 7, other.length);
     assert.equal(p3.udp!.dstPort, 10);
     assert.equal(p3.udp!.checksumValid, true);
+  });
+
+  test("decodeAt and decodeRecord decode in place", () => {
+    const dec = new PacketDecoder();
+    const frames = [
+      udpFrame,
+      buildPacket([
+        eth(),
+        ipv4({ src: "192.168.1.2", dst: "203.0.113.7" }),
+        tcp({ srcPort: 40000, dstPort: 443, seq: 0xfffffff0, ack: 7, flags: "SA" }),
+        new Uint8Array(5),
+      ]),
+    ];
+    // a buffer holding several packets (as a savefile chunk does)
+    const buf = new Uint8Array(8192);
+    const at: number[] = [];
+    let o = 3;
+    for (const f of frames) {
+      buf.set(f, o);
+      at.push(o);
+      o += f.length + 5;
+    }
+    const fields = (p: Packet): unknown[] => [
+      p.ethernet!.src,
+      p.ethernet!.dst,
+      p.ethernet!.etherType,
+      p.ipv4!.src,
+      p.ipv4!.dst,
+      p.tcp?.srcPort,
+      p.tcp?.dstPort,
+      p.tcp?.seq,
+      p.tcp?.ack,
+      p.tcp?.flags,
+      p.udp?.srcPort,
+      p.udp?.dstPort,
+      p.summary(),
+    ];
+    frames.forEach((f, i) => {
+      const want = fields(decode(LinkType.EN10MB, f));
+      assert.deepEqual(fields(dec.decodeAt(LinkType.EN10MB, buf, at[i], f.length)), want);
+      // a savefile-like record: read from bytes/dataOffset/caplen, data never touched
+      const rec = {
+        linkType: LinkType.EN10MB,
+        bytes: buf,
+        dataOffset: at[i],
+        caplen: f.length,
+        get data(): Uint8Array {
+          throw new Error("data must not be read");
+        },
+      };
+      const p = dec.decodeRecord(rec);
+      assert.deepEqual(fields(p), want);
+      assert.equal(p.data, buf);
+      assert.equal(p.offset, at[i]);
+      assert.deepEqual(fields(decodeRecord(rec)), want);
+      // a record with only data
+      assert.deepEqual(fields(dec.decodeRecord({ linkType: LinkType.EN10MB, data: f })), want);
+      assert.deepEqual(fields(decodeRecord({ linkType: LinkType.EN10MB, data: f })), want);
+    });
+    // a reused decoder moving between a shared buffer and a single-packet one
+    assert.equal(dec.decodeAt(LinkType.EN10MB, buf, at[1], frames[1].length).tcp!.dstPort, 443);
+    assert.equal(dec.decode(LinkType.EN10MB, frames[0]).udp!.dstPort, 53);
+    buf[at[1] + 14 + 20 + 3] = 80; // the shared buffer changed: fields are read afresh
+    assert.equal(dec.decodeAt(LinkType.EN10MB, buf, at[1], frames[1].length).tcp!.dstPort, 0x150);
   });
 
   test("layers are found lazily and fields read on demand", () => {
@@ -193,6 +258,10 @@ describe("decoder", () => {
           Packet.fastPath = true;
           assert.equal(snap(decode(p.linkType, p.data, 0, len)), slow);
           assert.equal(snap(dec.decode(p.linkType, p.data, 0, len)), slow);
+          // inside a buffer that holds more than the packet, the layers read through a DataView
+          const big = new Uint8Array(2 * len + 2048).fill(0xee);
+          big.set(p.data.subarray(0, len));
+          assert.equal(snap(dec.decodeAt(p.linkType, big, 0, len)), slow);
           fast++;
         } finally {
           Packet.fastPath = true;

@@ -327,6 +327,53 @@ describe("PcapngWriter", () => {
     assert.deepEqual(kept[42].data, packet(42, 100));
   });
 
+  test("records: lazy data view of bytes/dataOffset, fresh records stay valid", async () => {
+    mkdirSync(dir, { recursive: true });
+    for (const ng of [false, true]) {
+      const w = ng
+        ? PcapngWriter.inMemory({ interfaces: [{ linkType: 1 }] })
+        : PcapWriter.inMemory({ linkType: 1 });
+      for (let i = 0; i < 300; i++) w.writePacket({ data: packet(i, 50 + (i % 40)), seconds: i });
+      const bytes = w.toBytes();
+      // readPacketsSync: data is a cached view of the input bytes
+      let i = 0;
+      for (const p of readPacketsSync(bytes)) {
+        assert.equal(p.bytes, bytes);
+        assert.equal(p.caplen, 50 + (i % 40));
+        const d = p.data;
+        assert.equal(d, p.data);
+        assert.equal(d.buffer, bytes.buffer);
+        assert.equal(d.byteOffset, bytes.byteOffset + p.dataOffset);
+        assert.deepEqual(d, packet(i, p.caplen));
+        const c = p.copy();
+        assert.deepEqual(c.data, d);
+        assert.deepEqual(c.bytes.subarray(c.dataOffset, c.dataOffset + c.caplen), d);
+        i++;
+      }
+      assert.equal(i, 300);
+      // fresh records from a file in small chunks: data made long after the record was read
+      const file = join(dir, ng ? "lazy.pcapng" : "lazy.pcap");
+      writeFileSync(file, bytes);
+      const recs = [];
+      for await (const p of readPackets(file, { chunkSize: 4096 })) recs.push(p);
+      assert.equal(recs.length, 300);
+      recs.forEach((p, i) => assert.deepEqual(p.data, packet(i, 50 + (i % 40))));
+      // batches: the reused record's data is right while the batch is current
+      const { readBatches } = await import("../src/savefile/mod.ts");
+      i = 0;
+      for await (const batch of readBatches(file, { chunkSize: 4096 })) {
+        for (const p of batch) {
+          if (i % 3 === 0) assert.deepEqual(p.data, packet(i, 50 + (i % 40)));
+          const view = p.bytes.subarray(p.dataOffset, p.dataOffset + p.caplen);
+          assert.deepEqual(view, packet(i, 50 + (i % 40)));
+          i++;
+        }
+      }
+      assert.equal(i, 300);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test("bad arguments are TypeError / RangeError", () => {
     const w = PcapngWriter.inMemory();
     assert.throws(() => w.writePacket({ data: packet(0) }), RangeError); // no interface

@@ -16,8 +16,8 @@ export function readU32(d: Uint8Array, o: number): number {
 
 /** Reads a 48-bit MAC address as a number (exact: 48 bits fit in a double). */
 export function readMac(d: Uint8Array, o: number): number {
-  return ((d[o] << 16) | (d[o + 1] << 8) | d[o + 2]) * 0x1000000 +
-    ((d[o + 3] << 16) | (d[o + 4] << 8) | d[o + 5]);
+  return ((d[o] << 8) | d[o + 1]) * 0x100000000 +
+    (((d[o + 2] << 24) | (d[o + 3] << 16) | (d[o + 4] << 8) | d[o + 5]) >>> 0);
 }
 
 const HEX: string[] = [];

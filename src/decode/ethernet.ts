@@ -30,6 +30,7 @@ export class Ethernet extends Layer {
   decodeFrom(data: Uint8Array, offset: number, end: number): void {
     if (end - offset >= 14) {
       this.packetData = this.d = data;
+      this.v = null;
       this.offset = this.o = offset;
       this.end = this.e = end;
       this.headerLength = 14;
@@ -38,8 +39,10 @@ export class Ethernet extends Layer {
     } else this.attach(data, offset, end, 14);
   }
   /** Sets up a view known to be complete. @internal */
-  setFast(data: Uint8Array, offset: number, end: number): void {
-    this.packetData = this.d = data;
+  setFast(data: Uint8Array, offset: number, end: number, v: DataView | null): void {
+    // (the buffer is often the same as for the previous packet: skip the store)
+    if (this.d !== data) this.packetData = this.d = data;
+    if (this.v !== v) this.v = v ?? null;
     this.offset = this.o = offset;
     this.end = this.e = end;
     this.headerLength = 14;
@@ -48,11 +51,17 @@ export class Ethernet extends Layer {
   }
   /** Destination MAC as a 48-bit number. */
   get dst(): number {
-    return readMac(this.d, this.o);
+    const v = this.v;
+    return v !== null
+      ? v.getUint16(this.o) * 0x100000000 + v.getUint32(this.o + 2)
+      : readMac(this.d, this.o);
   }
   /** Source MAC as a 48-bit number. */
   get src(): number {
-    return readMac(this.d, this.o + 6);
+    const v = this.v;
+    return v !== null
+      ? v.getUint16(this.o + 6) * 0x100000000 + v.getUint32(this.o + 8)
+      : readMac(this.d, this.o + 6);
   }
   /** Destination MAC as text. */
   get dstString(): string {
@@ -64,7 +73,8 @@ export class Ethernet extends Layer {
   }
   /** The type/length field: an EtherType when ≥ 0x0600, an 802.3 length when ≤ 1500. */
   get etherType(): number {
-    return readU16(this.d, this.o + 12);
+    const v = this.v;
+    return v !== null ? v.getUint16(this.o + 12) : readU16(this.d, this.o + 12);
   }
   /** True when the type/length field is an 802.3 length (an LLC header follows). */
   get isLength(): boolean {

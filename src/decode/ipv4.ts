@@ -50,6 +50,7 @@ export class IPv4 extends Layer {
     this.wireEnd = end;
     if (end - offset >= 20) {
       this.packetData = this.d = data;
+      this.v = null;
       this.offset = this.o = offset;
       this.end = this.e = end;
       this.headerLength = 20;
@@ -85,8 +86,10 @@ export class IPv4 extends Layer {
     else this.extend(hl);
   }
   /** Sets up a view of an option-less, complete header ending at `end`. @internal */
-  setFast(data: Uint8Array, offset: number, end: number): void {
-    this.packetData = this.d = data;
+  setFast(data: Uint8Array, offset: number, end: number, v: DataView | null): void {
+    // (the buffer is often the same as for the previous packet: skip the store)
+    if (this.d !== data) this.packetData = this.d = data;
+    if (this.v !== v) this.v = v ?? null;
     this.offset = this.o = offset;
     this.end = this.e = this.wireEnd = end;
     this.headerLength = 20;
@@ -155,11 +158,13 @@ export class IPv4 extends Layer {
   }
   /** Source address as a 32-bit number. */
   get src(): number {
-    return readU32(this.d, this.o + 12);
+    const v = this.v;
+    return v !== null ? v.getUint32(this.o + 12) : readU32(this.d, this.o + 12);
   }
   /** Destination address as a 32-bit number. */
   get dst(): number {
-    return readU32(this.d, this.o + 16);
+    const v = this.v;
+    return v !== null ? v.getUint32(this.o + 16) : readU32(this.d, this.o + 16);
   }
   /** Source address as text. */
   get srcString(): string {

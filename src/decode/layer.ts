@@ -51,6 +51,11 @@ export abstract class Layer {
   protected o = 0;
   /** End (exclusive) of the bytes of this layer and its payload in `d`. */
   protected e = 0;
+  /**
+   * A DataView over `d` when the packet's buffer has one (set up by the decoder's fast path for
+   * buffers that hold many packets): the hot getters then read multi-byte fields through it.
+   */
+  protected v: DataView | null = null;
   private scratch: Uint8Array | null = null;
   /** The packet buffer this layer lies in. */
   packetData: Uint8Array = EMPTY;
@@ -75,6 +80,7 @@ export abstract class Layer {
     this.end = end;
     this.error = null;
     this.headerLength = need;
+    this.v = null;
     if (end - offset >= need) {
       this.d = data;
       this.o = offset;

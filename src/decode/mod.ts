@@ -18,7 +18,15 @@
  */
 export { LinkType, type LinkTypeValue } from "./link_type.ts";
 export { Layer, LayerType, type LayerTypeName } from "./layer.ts";
-export { decode, DECODED_LAYER_TYPES, MAX_LAYERS, Packet, PacketDecoder } from "./packet.ts";
+export {
+  type DecodableRecord,
+  decode,
+  DECODED_LAYER_TYPES,
+  decodeRecord,
+  MAX_LAYERS,
+  Packet,
+  PacketDecoder,
+} from "./packet.ts";
 export { summarize } from "./summary.ts";
 export {
   formatIPv4,

@@ -26,6 +26,7 @@ import { TCP } from "./tcp.ts";
 import { UDP } from "./udp.ts";
 import { VXLAN } from "./vxlan.ts";
 import { summarize } from "./summary.ts";
+import { readU32 } from "./bytes.ts";
 
 // layer kinds (also indices into the pools)
 const K_ETH = 0, K_DOT1Q = 1, K_MPLS = 2, K_LLC = 3, K_SLL = 4, K_SLL2 = 5, K_LOOP = 6;
@@ -35,6 +36,8 @@ const K_DNS = 19, K_PAYLOAD = 20;
 const N_KINDS = 21;
 // pseudo kinds used only while walking
 const K_NONE = -1, K_RAWIP = 100, K_NULL_HOST = 101, K_NULL_NET = 102;
+// layouts of the fast path (Packet.fastShape; 0: another layout)
+const FAST_TCP = 1, FAST_UDP = 2;
 
 // deno-lint-ignore no-explicit-any
 const CTORS: (new () => any)[] = [
@@ -210,19 +213,16 @@ export class Packet {
     this.data = data;
     this.offset = offset;
     this.length = length;
-    if (this.walked) {
-      this.walked = false;
-      this.lazyStart = -1;
-      const first = this.first, used = this.used, kinds = this.kinds;
-      for (let i = 0; i < this.count; i++) {
-        const k = kinds[i];
-        first[k] = null;
-        used[k] = 0;
-      }
-      this.count = 0;
-    }
+    // the previous layers are forgotten by walk(): this stays small enough to be inlined
+    this.walked = false;
   }
 
+  /** A DataView of `viewOf` (null when that buffer holds just one packet). */
+  private view: DataView | null = null;
+  /** The buffer `view` was made for. */
+  private viewOf: Uint8Array | null = null;
+  /** The fast-path layout the layer list holds (FAST_TCP, FAST_UDP), or 0. */
+  private fastShape = 0;
   private fastEth: Ethernet | null = null;
   private fastIp: IPv4 | null = null;
   private fastTcp: TCP | null = null;
@@ -250,81 +250,138 @@ export class Packet {
   /**
    * Fast path for the most common shape: Ethernet / IPv4 without options, not a fragment /
    * TCP or UDP (not DNS or VXLAN ports), all headers captured. Sets up the same layer views as
-   * the general walk, with fewer checks. Returns false when the packet has another shape.
+   * the general walk, with fewer checks. Returns the layout (FAST_TCP or FAST_UDP), or 0 when
+   * the packet has another shape.
    */
-  private fastWalk(): boolean {
+  private fastWalk(): number {
     const d = this.data;
     const off = this.offset;
     let end = off + this.length;
-    if (end > d.length || end - off < 54) return false;
-    if (d[off + 12] !== 8 || d[off + 13] !== 0 || d[off + 14] !== 0x45) return false;
-    const total = (d[off + 16] << 8) | d[off + 17];
-    const ipEnd = off + 14 + total;
-    if (total < 20 || ipEnd > end || (((d[off + 20] << 8) | d[off + 21]) & 0x3fff) !== 0) {
-      return false;
+    if (end > d.length || end - off < 54) return 0;
+    // A buffer holding more than this packet (a file chunk, a whole capture) is likely to be
+    // decoded from again: give it a DataView, through which multi-byte fields are read.
+    let v = this.view;
+    if (this.viewOf !== d) {
+      v = this.view = d.length >= 2 * this.length + 1024
+        ? new DataView(d.buffer, d.byteOffset, d.byteLength)
+        : null;
+      this.viewOf = d;
     }
+    let etherType: number, total: number, frag: number;
+    if (v !== null) {
+      etherType = v.getUint16(off + 12);
+      total = v.getUint16(off + 16);
+      frag = v.getUint16(off + 20);
+    } else {
+      etherType = (d[off + 12] << 8) | d[off + 13];
+      total = (d[off + 16] << 8) | d[off + 17];
+      frag = (d[off + 20] << 8) | d[off + 21];
+    }
+    if (etherType !== 0x0800 || d[off + 14] !== 0x45) return 0;
+    const ipEnd = off + 14 + total;
+    if (total < 20 || ipEnd > end || (frag & 0x3fff) !== 0) return 0;
     const proto = d[off + 23];
     const l4 = off + 34;
+    const ports = v !== null ? v.getUint32(l4) : readU32(d, l4);
+    const sp = ports >>> 16, dp = ports & 0xffff;
     let hl: number;
     if (proto === 6) {
       hl = (d[l4 + 12] >> 4) * 4;
-      if (hl < 20 || ipEnd - l4 < hl) return false;
-      const sp = (d[l4] << 8) | d[l4 + 1], dp = (d[l4 + 2] << 8) | d[l4 + 3];
-      if (sp === 53 || dp === 53) return false;
+      if (hl < 20 || ipEnd - l4 < hl) return 0;
+      if (sp === 53 || dp === 53) return 0;
     } else if (proto === 17) {
-      if (ipEnd - l4 < 8) return false;
-      const ulen = (d[l4 + 4] << 8) | d[l4 + 5];
-      if (ulen < 8 || l4 + ulen > ipEnd) return false;
-      const sp = (d[l4] << 8) | d[l4 + 1], dp = (d[l4 + 2] << 8) | d[l4 + 3];
-      if (dp === VXLAN_PORT || isDnsPort(sp) || isDnsPort(dp)) return false;
+      if (ipEnd - l4 < 8) return 0;
+      const ulen = v !== null ? v.getUint16(l4 + 4) : (d[l4 + 4] << 8) | d[l4 + 5];
+      if (ulen < 8 || l4 + ulen > ipEnd) return 0;
+      if (dp === VXLAN_PORT || isDnsPort(sp) || isDnsPort(dp)) return 0;
       hl = 8;
-    } else return false;
+    } else return 0;
     this.walked = true;
-    // this packet holds no layers yet (reset() cleared them): use each pool's first view
-    const first = this.first, list = this.list, kinds = this.kinds, used = this.used;
+    // each fast-path layer is the first view of its pool
     const eth = this.fastEth ??= this.firstOf(K_ETH) as Ethernet;
-    eth.setFast(d, off, end);
-    first[K_ETH] = list[0] = eth;
-    kinds[0] = K_ETH;
-    used[K_ETH] = 1;
+    eth.setFast(d, off, end, v);
     end = ipEnd;
     const ip = this.fastIp ??= this.firstOf(K_IPV4) as IPv4;
-    ip.setFast(d, off + 14, end);
-    first[K_IPV4] = list[1] = ip;
-    kinds[1] = K_IPV4;
-    used[K_IPV4] = 1;
+    ip.setFast(d, off + 14, end, v);
     let l4End = end;
     if (proto === 6) {
-      const t = this.fastTcp ??= this.firstOf(K_TCP) as TCP;
-      t.setFast(d, l4, end, hl, ip);
-      first[K_TCP] = list[2] = t;
-      kinds[2] = K_TCP;
-      used[K_TCP] = 1;
+      (this.fastTcp ??= this.firstOf(K_TCP) as TCP).setFast(d, l4, end, hl, ip, v);
     } else {
       l4End = l4 + ((d[l4 + 4] << 8) | d[l4 + 5]);
-      const u = this.fastUdp ??= this.firstOf(K_UDP) as UDP;
-      u.setFast(d, l4, l4End, ip);
-      first[K_UDP] = list[2] = u;
-      kinds[2] = K_UDP;
-      used[K_UDP] = 1;
+      (this.fastUdp ??= this.firstOf(K_UDP) as UDP).setFast(d, l4, l4End, ip, v);
     }
-    this.count = 3;
     if (l4 + hl < l4End) {
       // the payload view is made only if someone asks for it (see lazyPayload)
       this.lazyStart = l4 + hl;
       this.lazyEnd = l4End;
     }
-    return true;
+    return proto === 6 ? FAST_TCP : FAST_UDP;
   }
 
-  /** Locates the layers. */
+  /** Puts the fast path's transport view in the layer list (in place of the previous one). */
+  private setFastTransport(shape: number, prev: number): void {
+    const first = this.first, used = this.used;
+    if (prev !== 0) {
+      const old = prev === FAST_TCP ? K_TCP : K_UDP;
+      first[old] = null;
+      used[old] = 0;
+    }
+    const k = shape === FAST_TCP ? K_TCP : K_UDP;
+    first[k] = this.list[2] = shape === FAST_TCP ? this.fastTcp! : this.fastUdp!;
+    this.kinds[2] = k;
+    used[k] = 1;
+    this.fastShape = shape;
+  }
+
+  /** Forgets the layers of the previous packet (their views stay, for reuse). */
+  private clearLayers(): void {
+    const n = this.count;
+    const first = this.first, used = this.used, kinds = this.kinds;
+    for (let i = 0; i < n; i++) {
+      const k = kinds[i];
+      first[k] = null;
+      used[k] = 0;
+    }
+    this.count = 0;
+  }
+
+  /**
+   * Locates the layers: takes the fast path or the general walk. (One big function on purpose:
+   * the accessors that call it stay small enough for the JIT to inline them into the caller's
+   * loop.)
+   */
   private walk(): void {
-    if (this.linkType === 1 && Packet.fastPath && this.fastWalk()) return;
-    this.slowWalk();
-  }
-
-  /** The general layer walk. */
-  private slowWalk(): void {
+    this.lazyStart = -1;
+    if (this.linkType === 1 && Packet.fastPath) {
+      const shape = this.fastWalk();
+      if (shape !== 0) {
+        const prev = this.fastShape;
+        if (prev !== 0) {
+          // the layer list holds a fast-path layout already: drop a payload view made since,
+          // and swap the transport layer if it changed
+          if (this.count !== 3) {
+            this.first[K_PAYLOAD] = null;
+            this.used[K_PAYLOAD] = 0;
+            this.count = 3;
+          }
+          if (shape !== prev) this.setFastTransport(shape, prev);
+          return;
+        }
+        this.clearLayers();
+        const first = this.first, list = this.list, kinds = this.kinds, used = this.used;
+        first[K_ETH] = list[0] = this.fastEth!;
+        first[K_IPV4] = list[1] = this.fastIp!;
+        kinds[0] = K_ETH;
+        kinds[1] = K_IPV4;
+        used[K_ETH] = used[K_IPV4] = 1;
+        this.count = 3;
+        this.setFastTransport(shape, 0);
+        return;
+      }
+    }
+    this.clearLayers();
+    this.fastShape = 0;
+    // the general walk
     this.walked = true;
     const d = this.data;
     let off = this.offset;
@@ -611,90 +668,105 @@ export class Packet {
     }
     return null;
   }
-  /** First layer of a kind, walking first if needed. */
-  private get0(kind: number): Layer | null {
-    if (!this.walked) this.walk();
-    return this.first[kind];
-  }
   /** First Ethernet layer. */
   get ethernet(): Ethernet | null {
-    return this.get0(K_ETH) as Ethernet | null;
+    if (!this.walked) this.walk();
+    return this.first[K_ETH] as Ethernet | null;
   }
   /** First VLAN tag. */
   get dot1q(): Dot1Q | null {
-    return this.get0(K_DOT1Q) as Dot1Q | null;
+    if (!this.walked) this.walk();
+    return this.first[K_DOT1Q] as Dot1Q | null;
   }
   /** First MPLS label. */
   get mpls(): MPLS | null {
-    return this.get0(K_MPLS) as MPLS | null;
+    if (!this.walked) this.walk();
+    return this.first[K_MPLS] as MPLS | null;
   }
   /** First LLC header. */
   get llc(): LLC | null {
-    return this.get0(K_LLC) as LLC | null;
+    if (!this.walked) this.walk();
+    return this.first[K_LLC] as LLC | null;
   }
   /** Linux cooked header (v1). */
   get linuxSll(): LinuxSLL | null {
-    return this.get0(K_SLL) as LinuxSLL | null;
+    if (!this.walked) this.walk();
+    return this.first[K_SLL] as LinuxSLL | null;
   }
   /** Linux cooked header (v2). */
   get linuxSll2(): LinuxSLL2 | null {
-    return this.get0(K_SLL2) as LinuxSLL2 | null;
+    if (!this.walked) this.walk();
+    return this.first[K_SLL2] as LinuxSLL2 | null;
   }
   /** Loopback (NULL/LOOP) header. */
   get loopback(): Loopback | null {
-    return this.get0(K_LOOP) as Loopback | null;
+    if (!this.walked) this.walk();
+    return this.first[K_LOOP] as Loopback | null;
   }
   /** First PPP header. */
   get ppp(): PPP | null {
-    return this.get0(K_PPP) as PPP | null;
+    if (!this.walked) this.walk();
+    return this.first[K_PPP] as PPP | null;
   }
   /** Radiotap header. */
   get radiotap(): Radiotap | null {
-    return this.get0(K_RADIOTAP) as Radiotap | null;
+    if (!this.walked) this.walk();
+    return this.first[K_RADIOTAP] as Radiotap | null;
   }
   /** 802.11 header. */
   get ieee80211(): IEEE80211 | null {
-    return this.get0(K_80211) as IEEE80211 | null;
+    if (!this.walked) this.walk();
+    return this.first[K_80211] as IEEE80211 | null;
   }
   /** ARP packet. */
   get arp(): ARP | null {
-    return this.get0(K_ARP) as ARP | null;
+    if (!this.walked) this.walk();
+    return this.first[K_ARP] as ARP | null;
   }
   /** First (outermost) IPv4 header. */
   get ipv4(): IPv4 | null {
-    return this.get0(K_IPV4) as IPv4 | null;
+    if (!this.walked) this.walk();
+    return this.first[K_IPV4] as IPv4 | null;
   }
   /** First (outermost) IPv6 header. */
   get ipv6(): IPv6 | null {
-    return this.get0(K_IPV6) as IPv6 | null;
+    if (!this.walked) this.walk();
+    return this.first[K_IPV6] as IPv6 | null;
   }
   /** First ICMPv4 message. */
   get icmpv4(): ICMPv4 | null {
-    return this.get0(K_ICMP) as ICMPv4 | null;
+    if (!this.walked) this.walk();
+    return this.first[K_ICMP] as ICMPv4 | null;
   }
   /** First ICMPv6 message. */
   get icmpv6(): ICMPv6 | null {
-    return this.get0(K_ICMP6) as ICMPv6 | null;
+    if (!this.walked) this.walk();
+    return this.first[K_ICMP6] as ICMPv6 | null;
   }
   /** First TCP header. */
   get tcp(): TCP | null {
-    return this.get0(K_TCP) as TCP | null;
+    if (!this.walked) this.walk();
+    return this.first[K_TCP] as TCP | null;
   }
   /** First UDP header. */
   get udp(): UDP | null {
-    return this.get0(K_UDP) as UDP | null;
+    if (!this.walked) this.walk();
+    return this.first[K_UDP] as UDP | null;
   }
   /** First GRE header. */
   get gre(): GRE | null {
-    return this.get0(K_GRE) as GRE | null;
+    if (!this.walked) this.walk();
+    return this.first[K_GRE] as GRE | null;
   }
   /** First VXLAN header. */
   get vxlan(): VXLAN | null {
-    return this.get0(K_VXLAN) as VXLAN | null;
+    if (!this.walked) this.walk();
+    return this.first[K_VXLAN] as VXLAN | null;
   }
   /** First DNS message. */
   get dns(): DNS | null {
-    return this.get0(K_DNS) as DNS | null;
+    if (!this.walked) this.walk();
+    return this.first[K_DNS] as DNS | null;
   }
   /** Bytes after the last decoded header, or null when there are none. */
   get payload(): Payload | null {
@@ -771,6 +843,43 @@ export function decode(
 }
 
 /**
+ * What {@link decodeRecord} and {@link PacketDecoder.decodeRecord} accept: a packet record with
+ * its link type and captured bytes. Savefile records (`readPackets`, `readBatches`, ...) also
+ * carry `bytes` and `dataOffset` (the buffer the packet lies in and where), which are decoded
+ * in place so that the record's `data` view is never made; other records are decoded from
+ * `data`.
+ */
+export interface DecodableRecord {
+  /** Link type of the packet (a {@link LinkType} value). */
+  readonly linkType: number;
+  /** The captured bytes (read only when `bytes` is absent). */
+  readonly data: Uint8Array;
+  /** Number of captured bytes (used with `bytes`). */
+  readonly caplen?: number;
+  /** The buffer holding the captured bytes, if the record exposes it. */
+  readonly bytes?: Uint8Array;
+  /** Offset of the captured bytes in `bytes`. */
+  readonly dataOffset?: number;
+}
+
+/**
+ * Decodes a packet record lazily (see {@link DecodableRecord}): like `decode(record.linkType,
+ * record.data)`, but a savefile record is read straight from its buffer without making its
+ * `data` view. The packet is valid as long as the record's bytes are.
+ */
+export function decodeRecord(record: DecodableRecord): Packet {
+  const p = new Packet();
+  const b = record.bytes;
+  if (b !== undefined) {
+    p.reset(record.linkType, b, record.dataOffset!, record.caplen!);
+  } else {
+    const d = record.data;
+    p.reset(record.linkType, d, 0, d.length);
+  }
+  return p;
+}
+
+/**
  * A reusable decoder for hot loops: `decode()` returns the same {@link Packet} object every time,
  * with its layer views re-pointed at the new bytes, so decoding allocates nothing once the views
  * for the layer types seen have been created. The returned packet (and its layers) is valid only
@@ -796,5 +905,39 @@ export class PacketDecoder {
   ): Packet {
     this.packet.reset(linkType, data, offset, length);
     return this.packet;
+  }
+
+  /**
+   * Same as {@link PacketDecoder.decode} with an explicit range: decodes
+   * `bytes[offset..offset+length)` (e.g. a packet inside a larger buffer) without a subarray.
+   */
+  decodeAt(linkType: number, bytes: Uint8Array, offset: number, length: number): Packet {
+    this.packet.reset(linkType, bytes, offset, length);
+    return this.packet;
+  }
+
+  /**
+   * Decodes a packet record (see {@link DecodableRecord}) into the shared packet view. Savefile
+   * records are read in place from their buffer (`bytes`, `dataOffset`, `caplen`), so their
+   * `data` view is never made: this is the fast way to decode `readBatches()` records.
+   *
+   * ```ts
+   * const dec = new PacketDecoder();
+   * for await (const batch of readBatches("capture.pcap")) {
+   *   for (const rec of batch) {
+   *     const tcp = dec.decodeRecord(rec).tcp;
+   *     if (tcp) count(tcp.srcPort, tcp.dstPort);
+   *   }
+   * }
+   * ```
+   */
+  decodeRecord(record: DecodableRecord): Packet {
+    const p = this.packet, b = record.bytes;
+    if (b !== undefined) p.reset(record.linkType, b, record.dataOffset!, record.caplen!);
+    else {
+      const d = record.data;
+      p.reset(record.linkType, d, 0, d.length);
+    }
+    return p;
   }
 }

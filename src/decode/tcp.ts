@@ -64,6 +64,7 @@ export class TCP extends IPPayloadLayer {
     this.optParsed = false;
     if (end - offset >= 20) {
       this.packetData = this.d = data;
+      this.v = null;
       this.offset = this.o = offset;
       this.end = this.e = end;
       this.headerLength = 20;
@@ -82,32 +83,45 @@ export class TCP extends IPPayloadLayer {
     else this.extend(hl);
   }
   /** Sets up a view of a complete header. @internal */
-  setFast(data: Uint8Array, offset: number, end: number, hl: number, ip: IPv4): void {
-    this.packetData = this.d = data;
+  setFast(
+    data: Uint8Array,
+    offset: number,
+    end: number,
+    hl: number,
+    ip: IPv4,
+    v: DataView | null,
+  ): void {
+    // (the buffer is often the same as for the previous packet: skip the store)
+    if (this.d !== data) this.packetData = this.d = data;
+    if (this.v !== v) this.v = v ?? null;
     this.offset = this.o = offset;
     this.end = this.e = this.wireEnd = end;
     this.headerLength = hl;
     this.truncated = false;
     this.error = null;
-    this.ip = ip;
+    if (this.ip !== ip) this.ip = ip;
     this.fragment = false;
     this.optParsed = false;
   }
   /** Source port. */
   get srcPort(): number {
-    return readU16(this.d, this.o);
+    const v = this.v;
+    return v !== null ? v.getUint16(this.o) : readU16(this.d, this.o);
   }
   /** Destination port. */
   get dstPort(): number {
-    return readU16(this.d, this.o + 2);
+    const v = this.v;
+    return v !== null ? v.getUint16(this.o + 2) : readU16(this.d, this.o + 2);
   }
   /** Sequence number. */
   get seq(): number {
-    return readU32(this.d, this.o + 4);
+    const v = this.v;
+    return v !== null ? v.getUint32(this.o + 4) : readU32(this.d, this.o + 4);
   }
   /** Acknowledgement number. */
   get ack(): number {
-    return readU32(this.d, this.o + 8);
+    const v = this.v;
+    return v !== null ? v.getUint32(this.o + 8) : readU32(this.d, this.o + 8);
   }
   /** Data offset in 32-bit words. */
   get dataOffset(): number {
@@ -115,7 +129,10 @@ export class TCP extends IPPayloadLayer {
   }
   /** The 12-bit flags field (see {@link TcpFlags}). */
   get flags(): number {
-    return ((this.d[this.o + 12] & 15) << 8) | this.d[this.o + 13];
+    const v = this.v;
+    return v !== null
+      ? v.getUint16(this.o + 12) & 0xfff
+      : ((this.d[this.o + 12] & 15) << 8) | this.d[this.o + 13];
   }
   /** FIN flag. */
   get fin(): boolean {

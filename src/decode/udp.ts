@@ -26,6 +26,7 @@ export class UDP extends IPPayloadLayer {
     this.setContext(ip, wireEnd, fragment);
     if (end - offset >= 8) {
       this.packetData = this.d = data;
+      this.v = null;
       this.offset = this.o = offset;
       this.end = this.e = end;
       this.headerLength = 8;
@@ -49,23 +50,27 @@ export class UDP extends IPPayloadLayer {
     if (!fragment) this.wireEnd = offset + len;
   }
   /** Sets up a view of a complete datagram ending at `end`. @internal */
-  setFast(data: Uint8Array, offset: number, end: number, ip: IPv4): void {
-    this.packetData = this.d = data;
+  setFast(data: Uint8Array, offset: number, end: number, ip: IPv4, v: DataView | null): void {
+    // (the buffer is often the same as for the previous packet: skip the store)
+    if (this.d !== data) this.packetData = this.d = data;
+    if (this.v !== v) this.v = v ?? null;
     this.offset = this.o = offset;
     this.end = this.e = this.wireEnd = end;
     this.headerLength = 8;
     this.truncated = false;
     this.error = null;
-    this.ip = ip;
+    if (this.ip !== ip) this.ip = ip;
     this.fragment = false;
   }
   /** Source port. */
   get srcPort(): number {
-    return readU16(this.d, this.o);
+    const v = this.v;
+    return v !== null ? v.getUint16(this.o) : readU16(this.d, this.o);
   }
   /** Destination port. */
   get dstPort(): number {
-    return readU16(this.d, this.o + 2);
+    const v = this.v;
+    return v !== null ? v.getUint16(this.o + 2) : readU16(this.d, this.o + 2);
   }
   /** Length field (header + data). */
   get length(): number {

@@ -40,7 +40,7 @@ export function pcapMagicOf(
 export class PcapDecoder implements Decoder {
   buf: Uint8Array = EMPTY;
   view: DataView = new DataView(EMPTY.buffer);
-  /** `buf.buffer` and `buf.byteOffset`, for creating data views quickly. */
+  /** `buf.buffer` and `buf.byteOffset`, for the records' lazy `data` views. */
   ab: ArrayBufferLike = EMPTY.buffer;
   abOff = 0;
   pos = 0;
@@ -57,6 +57,10 @@ export class PcapDecoder implements Decoder {
   /** 0: not swapped, 1: maybe swapped (2.3), 2: swapped (< 2.3, 543.0). */
   lengthsSwapped = 0;
   frac = 1000;
+  /** True when records can take the fast path (16-byte headers, lengths not swapped). */
+  fast = false;
+  /** Largest caplen the fast path takes (not above the maximum or the snapshot length). */
+  fastMax = 0;
   linkType = 0;
   #info: SavefileInfo | null = null;
   iface: InterfaceInfo;
@@ -164,12 +168,40 @@ export class PcapDecoder implements Decoder {
     };
     this.pos = p + 24;
     this.ready = true;
+    this.fast = this.hdrLen === 16 && this.lengthsSwapped === 0;
+    this.fastMax = Math.min(this.maxCaplen, this.snapshot);
     return READY;
   }
 
   next(rec: Packet): number {
+    const p = this.pos, d = p + 16;
+    if (this.fast && d <= this.end) {
+      // the common case: a standard 16-byte header, unswapped lengths, caplen within limits
+      const v = this.view, le = this.little;
+      const caplen = v.getUint32(p + 8, le);
+      if (caplen <= this.fastMax && d + caplen <= this.end) {
+        rec.seconds = v.getInt32(p, le);
+        rec.nanoseconds = v.getInt32(p + 4, le) * this.frac;
+        rec.caplen = caplen;
+        rec.length = v.getUint32(p + 12, le);
+        // (a reused record mostly keeps its buffer and interface: skip those stores)
+        const buf = this.buf;
+        if (rec.bytes !== buf) {
+          rec.bytes = buf;
+          rec.ab = this.ab;
+          rec.base = this.abOff;
+        }
+        rec.dataOffset = d;
+        rec.view = null;
+        rec.offset = this.base + p;
+        rec.linkType = this.linkType;
+        const iface = this.iface;
+        if (rec.interface !== iface) rec.interface = iface;
+        this.pos = d + caplen;
+        return RECORD;
+      }
+    }
     if (!this.ready) return this.#header();
-    const p = this.pos;
     const avail = this.end - p;
     const hl = this.hdrLen;
     if (avail < hl) {
@@ -197,16 +229,20 @@ export class PcapDecoder implements Decoder {
       return NEED;
     }
     const take = caplen > this.snapshot ? this.snapshot : caplen;
-    const d = p + hl;
+    const dp = p + hl;
     rec.seconds = v.getInt32(p, le);
     rec.nanoseconds = v.getInt32(p + 4, le) * this.frac;
     rec.caplen = take;
     rec.length = len;
-    rec.data = new Uint8Array(this.ab, this.abOff + d, take);
+    rec.bytes = this.buf;
+    rec.ab = this.ab;
+    rec.base = this.abOff;
+    rec.dataOffset = dp;
+    rec.view = null;
     rec.offset = this.base + p;
     rec.linkType = this.linkType;
     rec.interface = this.iface;
-    this.pos = d + caplen;
+    this.pos = dp + caplen;
     return RECORD;
   }
 

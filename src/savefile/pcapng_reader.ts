@@ -83,7 +83,7 @@ type MutableSection = { -readonly [K in keyof SectionInfo]: SectionInfo[K] } & {
 export class PcapngDecoder implements Decoder {
   buf: Uint8Array = EMPTY;
   view: DataView = new DataView(EMPTY.buffer);
-  /** `buf.buffer` and `buf.byteOffset`, for creating data views quickly. */
+  /** `buf.buffer` and `buf.byteOffset`, for the records' lazy `data` views. */
   ab: ArrayBufferLike = EMPTY.buffer;
   abOff = 0;
   pos = 0;
@@ -260,10 +260,16 @@ export class PcapngDecoder implements Decoder {
           rec.nanoseconds = this.tsNs;
           rec.caplen = caplen;
           rec.length = v.getUint32(body + 16, le);
-          rec.data = new Uint8Array(this.ab, this.abOff + d, caplen);
+          if (rec.bytes !== this.buf) {
+            rec.bytes = this.buf;
+            rec.ab = this.ab;
+            rec.base = this.abOff;
+          }
+          rec.dataOffset = d;
+          rec.view = null;
           rec.blockType = 6;
           rec.offset = this.base + p;
-          rec.interface = rt.info;
+          if (rec.interface !== rt.info) rec.interface = rt.info;
           const o = d + ((caplen + 3) & ~3);
           if (o < bodyEnd) {
             rec.optBuf = this.buf;
@@ -292,10 +298,16 @@ export class PcapngDecoder implements Decoder {
           rec.nanoseconds = 0;
           rec.caplen = caplen;
           rec.length = plen;
-          rec.data = new Uint8Array(this.ab, this.abOff + d, caplen);
+          if (rec.bytes !== this.buf) {
+            rec.bytes = this.buf;
+            rec.ab = this.ab;
+            rec.base = this.abOff;
+          }
+          rec.dataOffset = d;
+          rec.view = null;
           rec.blockType = 3;
           rec.offset = this.base + p;
-          rec.interface = rt.info;
+          if (rec.interface !== rt.info) rec.interface = rt.info;
           rec.optBuf = null;
           rec.resetOptions();
           this.pos = p + len;
@@ -320,10 +332,16 @@ export class PcapngDecoder implements Decoder {
           rec.nanoseconds = this.tsNs;
           rec.caplen = caplen;
           rec.length = v.getUint32(body + 16, le);
-          rec.data = new Uint8Array(this.ab, this.abOff + d, caplen);
+          if (rec.bytes !== this.buf) {
+            rec.bytes = this.buf;
+            rec.ab = this.ab;
+            rec.base = this.abOff;
+          }
+          rec.dataOffset = d;
+          rec.view = null;
           rec.blockType = 2;
           rec.offset = this.base + p;
-          rec.interface = rt.info;
+          if (rec.interface !== rt.info) rec.interface = rt.info;
           const o = d + ((caplen + 3) & ~3);
           if (o < bodyEnd) {
             rec.optBuf = this.buf;

@@ -28,6 +28,16 @@ import { openSource } from "./sources.ts";
 
 const EMPTY = new Uint8Array(0);
 const DEFAULT_CHUNK = 1024 * 1024;
+/** File bytes read synchronously between two turns of the event loop. */
+const YIELD_BYTES = 32 * 1024 * 1024;
+
+/** Resolves on a later turn of the event loop (after pending I/O callbacks). */
+function yieldToEventLoop(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => unknown };
+  return new Promise<void>((resolve) =>
+    typeof g.setImmediate === "function" ? g.setImmediate(resolve) : setTimeout(resolve, 0)
+  );
+}
 
 /** Picks the decoder from the first bytes (`bytes.length >= 12` unless the input is shorter). */
 function sniff(bytes: Uint8Array, avail: number, base: number): Decoder {
@@ -56,6 +66,8 @@ class Feeder {
   eof = false;
   /** Bytes of `buf` holding data after the last fill. */
   filled = 0;
+  /** Bytes asked of a file since the reader last yielded to the event loop. */
+  readBytes = 0;
 
   constructor(src: ByteSource | null, options: ReadOptions) {
     this.src = src;
@@ -87,7 +99,14 @@ class Feeder {
       this.buf = buf;
       let n = left;
       while (n < need) {
-        const got = await src.readInto(buf, n, buf.length - n);
+        // File reads are synchronous; give timers and I/O a turn every few dozen MiB.
+        this.readBytes += buf.length - n;
+        if (this.readBytes >= YIELD_BYTES) {
+          this.readBytes = 0;
+          await yieldToEventLoop();
+          this.signal?.throwIfAborted();
+        }
+        const got = src.readInto(buf, n, buf.length - n);
         if (got === 0) {
           this.eof = true;
           break;
@@ -138,29 +157,34 @@ class SyncPackets implements IterableIterator<PacketRecord> {
   #done = false;
   #onNeed: (() => void) | null;
   /** One result object, reused (for-of reads it at once). */
-  #result: { value: PacketRecord; done: false } | null = null;
+  #result: { value: PacketRecord; done: false };
 
   constructor(dec: Decoder, shared: Packet | null, atEnd: boolean, onNeed: (() => void) | null) {
     this.#dec = dec;
     this.#shared = shared;
     this.#atEnd = atEnd;
     this.#onNeed = onNeed;
+    this.#result = { value: shared as unknown as PacketRecord, done: false };
   }
 
+  // Kept small: the JIT inlines it into the caller's for-of loop.
   next(): IteratorResult<PacketRecord> {
-    if (this.#done) return { value: undefined, done: true };
     const dec = this.#dec;
-    const rec = this.#shared ?? new Packet(EMPTY, dec.blankInterface);
-    const r = dec.next(rec);
-    if (r === RECORD) {
+    const rec = this.#shared ?? new Packet(dec.blankInterface);
+    if (!this.#done && dec.next(rec) === RECORD) {
       const res = this.#result;
-      if (res === null) return (this.#result = { value: rec, done: false });
       res.value = rec;
       return res;
     }
-    this.#done = true;
-    if (this.#onNeed) this.#onNeed();
-    if (this.#atEnd) dec.finish();
+    return this.#end();
+  }
+
+  #end(): IteratorResult<PacketRecord> {
+    if (!this.#done) {
+      this.#done = true;
+      if (this.#onNeed) this.#onNeed();
+      if (this.#atEnd) this.#dec.finish();
+    }
     return { value: undefined, done: true };
   }
 
@@ -211,7 +235,7 @@ export class SavefileReader implements AsyncIterable<PacketRecord>, Iterable<Pac
       const dec = sniff(buf, n, 0);
       dec.setBuffer(buf, 0, n, 0);
       feeder.dec = dec;
-      const rec = new Packet(EMPTY, dec.blankInterface);
+      const rec = new Packet(dec.blankInterface);
       for (;;) {
         const r = dec.next(rec);
         if (r === READY) break;
@@ -232,7 +256,7 @@ export class SavefileReader implements AsyncIterable<PacketRecord>, Iterable<Pac
     if (!(bytes instanceof Uint8Array)) throw new TypeError("bytes must be a Uint8Array");
     const dec = sniff(bytes, bytes.length, 0);
     dec.setBuffer(bytes, 0, bytes.length, 0);
-    const rec = new Packet(EMPTY, dec.blankInterface);
+    const rec = new Packet(dec.blankInterface);
     for (;;) {
       const r = dec.next(rec);
       if (r === READY) break;
@@ -312,7 +336,7 @@ export class SavefileReader implements AsyncIterable<PacketRecord>, Iterable<Pac
     const dec = this.#dec, feeder = this.#feeder;
     try {
       for (;;) {
-        const rec = new Packet(EMPTY, dec.blankInterface);
+        const rec = new Packet(dec.blankInterface);
         const r = dec.next(rec);
         if (r === RECORD) {
           yield rec;
@@ -337,7 +361,7 @@ export class SavefileReader implements AsyncIterable<PacketRecord>, Iterable<Pac
   async *batches(): AsyncIterableIterator<Iterable<PacketRecord>> {
     this.#start();
     const dec = this.#dec, feeder = this.#feeder;
-    const shared = new Packet(EMPTY, dec.blankInterface);
+    const shared = new Packet(dec.blankInterface);
     let exhausted = false;
     const onNeed = (): void => {
       exhausted = true;

@@ -8,12 +8,15 @@ import { EpbOption, OptionCode } from "./types.ts";
 import type { InterfaceInfo, PacketRecord, PcapngOption } from "./types.ts";
 import { decodeText, parseOptions } from "./options.ts";
 
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_AB: ArrayBufferLike = EMPTY_BYTES.buffer;
 const EMPTY_OPTIONS: readonly PcapngOption[] = Object.freeze([]);
 const EMPTY_STRINGS: readonly string[] = Object.freeze([]);
 
 /**
- * The concrete {@link PacketRecord}. Plain fields are set by the decoders; pcapng options
- * are parsed lazily from the block on first access of `flags`, `comments` or `options`.
+ * The concrete {@link PacketRecord}. Plain fields are set by the decoders; the `data` view
+ * is made on first access (from `bytes` and `dataOffset`) and pcapng options are parsed
+ * lazily from the block on first access of `flags`, `comments` or `options`.
  * @internal
  */
 export class Packet implements PacketRecord {
@@ -23,7 +26,16 @@ export class Packet implements PacketRecord {
   nanoseconds = 0;
   caplen = 0;
   length = 0;
-  data: Uint8Array;
+  /** The buffer holding the captured bytes. */
+  bytes: Uint8Array = EMPTY_BYTES;
+  /** Offset of the captured bytes in `bytes`. */
+  dataOffset = 0;
+  /** `bytes.buffer`, cached (making the view from it is cheaper). */
+  ab: ArrayBufferLike = EMPTY_AB;
+  /** `bytes.byteOffset`. */
+  base = 0;
+  /** The `data` view, once made (the decoders reset it to null with every record). */
+  view: Uint8Array | null = null;
   blockType = 0;
   offset = 0;
   interface: InterfaceInfo;
@@ -38,9 +50,15 @@ export class Packet implements PacketRecord {
   /** Parsed options cache. */
   parsedOptions: readonly PcapngOption[] | null = null;
 
-  constructor(data: Uint8Array, iface: InterfaceInfo) {
-    this.data = data;
+  constructor(iface: InterfaceInfo) {
     this.interface = iface;
+  }
+
+  /** The captured bytes: a view of `bytes`, made on first access and then cached. */
+  get data(): Uint8Array {
+    const v = this.view;
+    if (v !== null) return v;
+    return (this.view = new Uint8Array(this.ab, this.base + this.dataOffset, this.caplen));
   }
 
   /** Forgets the parsed options (the decoders call this when reusing the object). */
@@ -83,7 +101,10 @@ export class Packet implements PacketRecord {
   }
 
   copy(): PacketRecord {
-    const p = new Packet(this.data.slice(), this.interface);
+    const p = new Packet(this.interface);
+    const data = this.data.slice();
+    p.bytes = p.view = data;
+    p.ab = data.buffer;
     p.interfaceId = this.interfaceId;
     p.linkType = this.linkType;
     p.seconds = this.seconds;

@@ -430,8 +430,21 @@ export interface PacketRecord {
   readonly caplen: number;
   /** Original length on the wire. */
   readonly length: number;
-  /** The captured bytes. */
+  /**
+   * The captured bytes, a view of {@link PacketRecord.bytes} (no copy). Readers make the view
+   * on first access, so records whose `data` is never read cost no view; code that only
+   * needs to read the bytes can use `bytes` and `dataOffset` instead (as the decoder's
+   * `decodeRecord()` does). It is an accessor, so an object spread (`{ ...record }`) leaves it
+   * out: pass `data: record.data` along, or use `copy()`.
+   */
   readonly data: Uint8Array;
+  /**
+   * The buffer that holds the captured bytes (the input bytes, or a chunk of the file): the
+   * packet is `bytes[dataOffset, dataOffset + caplen)`. Same validity as `data`.
+   */
+  readonly bytes: Uint8Array;
+  /** Offset of the captured bytes in {@link PacketRecord.bytes}. */
+  readonly dataOffset: number;
   /** pcapng block type ({@link BlockType.EPB}, SPB or PB); 0 for a pcap record. */
   readonly blockType: number;
   /** Byte offset of the record (header) in the file. */
