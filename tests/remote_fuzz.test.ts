@@ -1,4 +1,4 @@
-// Fuzzing serveRemote: tens of thousands of mutated rpcap messages from
+// Fuzzing serveRemote: 100,000 mutated rpcap messages (REMOTE_FUZZ_MESSAGES) from
 // several connections at once. The server must answer with errors and close
 // connections, never crash, and keep serving a well-behaved client that
 // captures all along.
@@ -11,7 +11,7 @@ import { Framer } from "../src/remote/protocol.ts";
 import { notRoot } from "./fixtures/remote_helpers.ts";
 
 const skip = notRoot() ?? false;
-const TOTAL = Number(process.env.REMOTE_FUZZ_MESSAGES ?? 24000);
+const TOTAL = Number(process.env.REMOTE_FUZZ_MESSAGES ?? 100000);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** xorshift32, seeded: failures are reproducible. */
