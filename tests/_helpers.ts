@@ -1,4 +1,5 @@
 // Shared helpers for the test suite (not part of the published package).
+import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -24,3 +25,33 @@ export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
   : "Bun" in globalThis
   ? "bun"
   : "node";
+
+/** A UDP socket bound on 127.0.0.1 (`rx`, at `port`) and one to send to it from (`tx`). */
+export interface LoopbackUdp {
+  readonly rx: UdpSocket;
+  readonly tx: UdpSocket;
+  /** The port `rx` is bound to. */
+  readonly port: number;
+  /** Sends one datagram from `tx` to `rx`. */
+  send(payload: string): Promise<void>;
+  /** Closes both sockets. */
+  close(): void;
+}
+
+/** Binds a UDP receiver on 127.0.0.1 (a free port) and makes a sender for it. */
+export async function loopbackUdp(): Promise<LoopbackUdp> {
+  const rx = createSocket("udp4");
+  const tx = createSocket("udp4");
+  await new Promise<void>((r) => rx.bind(0, "127.0.0.1", () => r()));
+  const port = rx.address().port;
+  return {
+    rx,
+    tx,
+    port,
+    send: (payload) => new Promise<void>((r) => tx.send(payload, port, "127.0.0.1", () => r())),
+    close(): void {
+      rx.close();
+      tx.close();
+    },
+  };
+}

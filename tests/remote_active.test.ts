@@ -7,8 +7,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
-import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Packet } from "../mod.ts";
@@ -19,7 +18,15 @@ import {
   RemoteError,
   serveRemote,
 } from "../src/remote/mod.ts";
-import { ensureRemoteLibpcap, freePort, notRoot, remotePrefix } from "./fixtures/remote_helpers.ts";
+import {
+  ensureRemoteLibpcap,
+  freePort,
+  notRoot,
+  remotePrefix,
+  selfSignedCert,
+  sendUntil,
+} from "./fixtures/remote_helpers.ts";
+import { type LoopbackUdp, loopbackUdp } from "./_helpers.ts";
 
 const skip = notRoot() ?? false;
 const skipLib = skip || (ensureRemoteLibpcap() ?? false);
@@ -116,22 +123,18 @@ async function take(cap: RemoteCapture, n: number, ms: number): Promise<Packet[]
 }
 
 describe("rpcap server in active mode", { skip }, () => {
-  let rx: UdpSocket;
-  let tx: UdpSocket;
+  let udp: LoopbackUdp;
   let dport: number;
   let dir: string;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "netcap-active-"));
-    rx = createSocket("udp4");
-    tx = createSocket("udp4");
-    await new Promise<void>((r) => rx.bind(0, "127.0.0.1", () => r()));
-    dport = rx.address().port;
+    udp = await loopbackUdp();
+    dport = udp.port;
   });
 
   after(() => {
-    rx?.close();
-    tx?.close();
+    udp?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -140,7 +143,7 @@ describe("rpcap server in active mode", { skip }, () => {
     for (let i = 0; i < n; i++) {
       const p = `${tag} ${i} ${"=".repeat(i * 3)}`;
       sent.push(p);
-      await new Promise<void>((r) => tx.send(p, dport, "127.0.0.1", () => r()));
+      await udp.send(p);
       await sleep(2);
     }
     return sent;
@@ -255,25 +258,7 @@ describe("rpcap server in active mode", { skip }, () => {
     }
 
     // TLS: the server is the TLS server on the connections it makes.
-    execFileSync("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "2",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ], { stdio: "ignore" });
-    const key = readFileSync(join(dir, "key.pem"));
-    const cert = readFileSync(join(dir, "cert.pem"));
+    const { key, cert } = selfSignedCert(dir);
     const tlsListener = await listenRemote({ port: 0, tls: { ca: cert } });
     const server3 = await serveRemote({
       nullAuth: true,
@@ -346,13 +331,7 @@ describe("rpcap server in active mode", { skip }, () => {
         assert.match(out, /accepted 127\.0\.0\.1/, out);
         assert.match(out, /device rpcap:\/\/127\.0\.0\.1\/lo\n/, out);
         // libpcap starts the capture on its first read: send until it has its packets.
-        const sent: string[] = [];
-        for (let i = 0; !done && i < 3000; i++) {
-          const p = `libpcap-active-${auth} ${i}`;
-          sent.push(p);
-          await new Promise<void>((r) => tx.send(p, dport, "127.0.0.1", () => r()));
-          await sleep(5);
-        }
+        const sent = await sendUntil(udp, `libpcap-active-${auth}`, () => done);
         assert.equal(await exited, 0, out);
         assert.match(out, /linktype 1\n/);
         assert.match(out, new RegExp(`done ${n}\\n`), out);

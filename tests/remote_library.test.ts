@@ -8,8 +8,7 @@
 // TypeScript client.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { createSocket } from "node:dgram";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { libraryInfo, LiveCapture, type Packet, PcapError } from "../mod.ts";
 import {
@@ -21,14 +20,15 @@ import {
 } from "../src/remote/mod.ts";
 import {
   ensureRemoteLibpcap,
-  fixture,
   freePort,
   notRoot,
   remoteLib,
   runFixture,
+  startOurServer,
   startRpcapd,
   stopChild,
 } from "./fixtures/remote_helpers.ts";
+import { loopbackUdp } from "./_helpers.ts";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const hexOf = (b: Uint8Array): string =>
@@ -114,12 +114,9 @@ const shapeDevice = (d: {
 /** The child: both routes on the same server, datagrams sent from here. */
 async function child(cfg: ChildConfig): Promise<ChildReport> {
   const info = libraryInfo();
-  const rx = createSocket("udp4");
-  const tx = createSocket("udp4");
-  await new Promise<void>((r) => rx.bind(0, "127.0.0.1", () => r()));
-  const dport = rx.address().port;
-  const send = (p: string): Promise<void> =>
-    new Promise<void>((r) => tx.send(p, dport, "127.0.0.1", () => r()));
+  const udp = await loopbackUdp();
+  const dport = udp.port;
+  const send = udp.send;
   const filter = `udp dst port ${dport}`;
   const common = { auth: cfg.auth, transport: cfg.transport, filter, snaplen: 2048 };
   try {
@@ -260,8 +257,7 @@ async function child(cfg: ChildConfig): Promise<ChildReport> {
       await (ts as RemoteCapture).close();
     }
   } finally {
-    rx.close();
-    tx.close();
+    udp.close();
   }
 }
 
@@ -337,40 +333,6 @@ async function runChild(cfg: ChildConfig): Promise<ChildReport> {
   return JSON.parse(out.trim().split("\n").at(-1)!) as ChildReport;
 }
 
-/** Our server (tests/fixtures/remote_serve.ts) in a child process; resolves with its port. */
-function startOurs(
-  options: Record<string, unknown>,
-): Promise<{ child: ChildProcess; port: number }> {
-  const script = fixture("remote_serve.ts");
-  const cmd = "Deno" in globalThis
-    ? [process.execPath, "run", "--no-check", "--allow-all", script, JSON.stringify(options)]
-    : [process.execPath, script, JSON.stringify(options)];
-  const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`our server did not start: ${err}`));
-    }, 20_000);
-    child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (d: string) => err += d);
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (d: string) => {
-      out += d;
-      const line = out.split("\n").find((l) => l.includes('"port"'));
-      if (line) {
-        clearTimeout(timer);
-        resolve({ child, port: (JSON.parse(line) as { port: number }).port });
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`our server exited (${code}): ${err}`));
-    });
-  });
-}
-
 describe("open() / findAllDevices() through libpcap's pcap_open / pcap_findalldevs_ex", {
   skip,
 }, () => {
@@ -382,7 +344,7 @@ describe("open() / findAllDevices() through libpcap's pcap_open / pcap_findallde
   const user = { name: `nclib${process.pid % 100000}`, password: "" };
 
   before(async () => {
-    ours = await startOurs({
+    ours = await startOurServer({
       port: 0,
       auth: { libroute: "libroute-pw" },
       devices: ["lo"],

@@ -6,7 +6,7 @@
 // merge reports it (onSourceError) and goes on with the other two.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,9 +15,9 @@ import { PcapngWriter } from "../src/savefile/mod.ts";
 import { connectRemote, mergeRemote, type RemoteCapture } from "../src/remote/mod.ts";
 import {
   ensureRemoteLibpcap,
-  fixture,
   hex,
   notRoot,
+  startOurServer,
   startRpcapd,
   stopChild,
   testFrame,
@@ -86,39 +86,6 @@ function createHost(i: number): Host {
   return { ns: tag, rootIf, nsAddr: `${net}.2`, destroy };
 }
 
-/** Our server (tests/fixtures/remote_serve.ts) inside a namespace; resolves once listening. */
-function startOurs(ns: string, options: Record<string, unknown>): Promise<ChildProcess> {
-  const script = fixture("remote_serve.ts");
-  const rt = "Deno" in globalThis
-    ? [process.execPath, "run", "--no-check", "--allow-all", script]
-    : [process.execPath, script];
-  const child = spawn("ip", ["netns", "exec", ns, ...rt, JSON.stringify(options)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`our server did not start: ${err}`));
-    }, 20_000);
-    child.stderr!.setEncoding("utf8");
-    child.stderr!.on("data", (d: string) => err += d);
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (d: string) => {
-      out += d;
-      if (out.includes("\n")) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`our server exited (${code}): ${err}`));
-    });
-  });
-}
-
 interface TsharkRecord {
   iface: number;
   epoch: string;
@@ -171,12 +138,12 @@ describe("mergeRemote over three namespaces into one pcapng file", { skip }, () 
       const h = hosts[i];
       servers.push(
         kinds[i] === "ours"
-          ? await startOurs(h.ns, {
+          ? (await startOurServer({
             hostname: h.nsAddr,
             port,
             nullAuth: true,
             devices: ["eth1"],
-          })
+          }, h.ns)).child
           : await startRpcapd(["-n", "-b", h.nsAddr, "-p", String(port)], port, { ns: h.ns }),
       );
     }

@@ -5,9 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { execFileSync } from "node:child_process";
-import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDead, type Packet } from "../mod.ts";
@@ -19,9 +17,12 @@ import {
   notRoot,
   remoteLib,
   runFixture,
+  selfSignedCert,
+  sendUntil,
   startRpcapd,
   stopChild,
 } from "./fixtures/remote_helpers.ts";
+import { type LoopbackUdp, loopbackUdp } from "./_helpers.ts";
 
 const skip = notRoot() ?? ensureRemoteLibpcap() ?? false;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -63,12 +64,12 @@ async function take(cap: AsyncIterable<Packet[]>, n: number, ms: number): Promis
   return got;
 }
 
-async function sendAll(tx: UdpSocket, port: number, n: number, tag: string): Promise<string[]> {
+async function sendAll(udp: LoopbackUdp, n: number, tag: string): Promise<string[]> {
   const sent: string[] = [];
   for (let i = 0; i < n; i++) {
     const p = `${tag} ${i}`;
     sent.push(p);
-    await new Promise<void>((r) => tx.send(p, port, "127.0.0.1", () => r()));
+    await udp.send(p);
     await sleep(2);
   }
   return sent;
@@ -80,23 +81,19 @@ describe("findAllDevices and open on source strings", { skip }, () => {
   let dir: string;
   let rpcapd: ChildProcess;
   let port: number;
-  let rx: UdpSocket;
-  let tx: UdpSocket;
+  let udp: LoopbackUdp;
   let dport: number;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "netcap-remote-"));
     port = await freePort();
     rpcapd = await startRpcapd(["-n", "-b", "127.0.0.1", "-p", String(port)], port);
-    rx = createSocket("udp4");
-    tx = createSocket("udp4");
-    await new Promise<void>((r) => rx.bind(0, "127.0.0.1", () => r()));
-    dport = rx.address().port;
+    udp = await loopbackUdp();
+    dport = udp.port;
   });
 
   after(async () => {
-    rx?.close();
-    tx?.close();
+    udp?.close();
     if (rpcapd) await stopChild(rpcapd);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -140,7 +137,7 @@ describe("findAllDevices and open on source strings", { skip }, () => {
     assert.ok(remote instanceof RemoteCapture);
     const local = await open("lo", { filter: `udp dst port ${dport}`, immediate: true });
     await sleep(200);
-    const sent = await sendAll(tx, dport, 10, "open()");
+    const sent = await sendAll(udp, 10, "open()");
     const [r, l] = await Promise.all([
       take(remote.batches(), 10, 5000),
       take(local.batches(), 10, 5000),
@@ -156,40 +153,18 @@ describe("rpcap over TLS (rpcaps://)", { skip }, () => {
   let dir: string;
   let key: Buffer;
   let cert: Buffer;
-  let rx: UdpSocket;
-  let tx: UdpSocket;
+  let udp: LoopbackUdp;
   let dport: number;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "netcap-tls-"));
-    execFileSync("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "2",
-      "-keyout",
-      join(dir, "key.pem"),
-      "-out",
-      join(dir, "cert.pem"),
-      "-subj",
-      "/CN=127.0.0.1",
-      "-addext",
-      "subjectAltName=IP:127.0.0.1",
-    ], { stdio: "ignore" });
-    key = readFileSync(join(dir, "key.pem"));
-    cert = readFileSync(join(dir, "cert.pem"));
-    rx = createSocket("udp4");
-    tx = createSocket("udp4");
-    await new Promise<void>((r) => rx.bind(0, "127.0.0.1", () => r()));
-    dport = rx.address().port;
+    ({ key, cert } = selfSignedCert(dir));
+    udp = await loopbackUdp();
+    dport = udp.port;
   });
 
   after(() => {
-    rx?.close();
-    tx?.close();
+    udp?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -220,7 +195,7 @@ describe("rpcap over TLS (rpcaps://)", { skip }, () => {
         tlsOptions: { ca: cert },
       });
       await sleep(200);
-      const sent = await sendAll(tx, dport, 10, "tls-rpcapd");
+      const sent = await sendAll(udp, 10, "tls-rpcapd");
       assert.deepEqual((await take(cap.batches(), 10, 5000)).map(payloadOf), sent);
       await (cap as RemoteCapture).close();
       // An unknown certificate is refused.
@@ -250,13 +225,7 @@ describe("rpcap over TLS (rpcaps://)", { skip }, () => {
           `udp dst port ${dport}`,
         ],
       ).finally(() => done = true);
-      const sent: string[] = [];
-      for (let i = 0; !done && i < 3000; i++) {
-        const p = `tls-libpcap ${i}`;
-        sent.push(p);
-        await new Promise<void>((r) => tx.send(p, dport, "127.0.0.1", () => r()));
-        await sleep(5);
-      }
+      const sent = await sendUntil(udp, "tls-libpcap", () => done);
       const out = JSON.parse((await child).trim().split("\n").at(-1)!);
       assert.equal(out.error, undefined, out.error);
       const got = out.frames.map((h: string) =>
@@ -276,7 +245,7 @@ describe("rpcap over TLS (rpcaps://)", { skip }, () => {
         tlsOptions: { ca: cert },
       });
       await sleep(150);
-      const sent2 = await sendAll(tx, dport, 8, "tls-ours");
+      const sent2 = await sendAll(udp, 8, "tls-ours");
       assert.deepEqual((await take(cap.batches(), 8, 5000)).map(payloadOf), sent2);
       await (cap as RemoteCapture).close();
     } finally {

@@ -539,6 +539,11 @@ async function until<T>(
   }
 }
 
+/** The command line that runs the watcher on the pair's namespace B end, with `args`. */
+function watcherCommand(pair: VethPair, args: string[]): string[] {
+  return ["ip", "netns", "exec", pair.nsB, ...runtimeCommand(watcher, [pair.ifB, ...args])];
+}
+
 /** Starts the injector in the pair's namespace A; resolves once it injects. */
 async function inject(pair: VethPair, durationMs: number): Promise<ChildProcess> {
   const cmd = [
@@ -600,21 +605,7 @@ describe("traffic watcher: terminal view in tmux", { skip }, () => {
         tmux("display-message", "-p", "-t", "tw", `#{${name}}`).trim();
       let source: ChildProcess | null = null;
       try {
-        const cmd = [
-          "ip",
-          "netns",
-          "exec",
-          pair.nsB,
-          ...runtimeCommand(watcher, [
-            pair.ifB,
-            "--interval",
-            "1",
-            "--top",
-            "5",
-            "--duration",
-            "55",
-          ]),
-        ];
+        const cmd = watcherCommand(pair, ["--interval", "1", "--top", "5", "--duration", "55"]);
         // The shell survives Ctrl-C (its trap) to print the watcher's exit status.
         const shell = `trap : INT; ${
           cmd.map(quote).join(" ")
@@ -732,21 +723,7 @@ describe("traffic watcher: web view in headless Chromium", { skip }, () => {
     let browser: Awaited<ReturnType<typeof chromium.launch>> | null = null;
     try {
       // The watcher binds 127.0.0.1 in namespace B, so the browser runs there too.
-      const cmd = [
-        "ip",
-        "netns",
-        "exec",
-        pair.nsB,
-        ...runtimeCommand(watcher, [
-          pair.ifB,
-          "--web",
-          "0",
-          "--interval",
-          "0.5",
-          "--duration",
-          "55",
-        ]),
-      ];
+      const cmd = watcherCommand(pair, ["--web", "0", "--interval", "0.5", "--duration", "55"]);
       app = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
       const exited = new Promise<number | null>((r) => app!.on("exit", (code) => r(code)));
       let out = "";

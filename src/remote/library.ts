@@ -218,10 +218,23 @@ export function openThroughLibrary(
   if (n.backend.isNull(p)) {
     throw new RemoteError(fromCBuffer(errbuf) || `pcap_open(${source}) failed`);
   }
-  const cap = new LibraryRemoteCapture(p, source, device, readTimeout);
-  if (options.filter !== undefined) {
+  return filteredOrClosed(
+    new LibraryRemoteCapture(p, source, device, readTimeout),
+    options.filter,
+  );
+}
+
+/**
+ * Internal (shared with `./open.ts`): sets `filter` (when given) on a capture just opened
+ * and returns it; closes it when the filter fails.
+ */
+export function filteredOrClosed<C extends { setFilter(filter: string): void; close(): void }>(
+  cap: C,
+  filter: string | undefined,
+): C {
+  if (filter !== undefined) {
     try {
-      cap.setFilter(options.filter);
+      cap.setFilter(filter);
     } catch (e) {
       cap.close();
       throw e;

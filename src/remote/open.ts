@@ -45,6 +45,7 @@ import type { ConnectionOptions as TlsOptions } from "node:tls";
 import { createSource, parseSource } from "./source.ts";
 import {
   chooseRoute,
+  filteredOrClosed,
   findAllDevicesThroughLibrary,
   type LibraryRemoteCapture,
   openThroughLibrary,
@@ -143,16 +144,7 @@ export async function open(
 ): Promise<LiveCapture | OfflineCapture | RemoteCapture | LibraryRemoteCapture> {
   const s = parseSource(source);
   if (s.type === "file") {
-    const cap = openOffline(s.name, { precision: options.precision });
-    if (options.filter !== undefined) {
-      try {
-        cap.setFilter(options.filter);
-      } catch (e) {
-        cap.close();
-        throw e;
-      }
-    }
-    return cap;
+    return filteredOrClosed(openOffline(s.name, { precision: options.precision }), options.filter);
   }
   if (s.type === "local") {
     const {

@@ -773,22 +773,12 @@ class Connection {
         return;
       }
       if (serverOpen) {
-        const sock = await new Promise<Socket>((resolve, reject) => {
-          const s = netConnect({ host: peer, port: portdata });
-          const t = setTimeout(() => {
-            s.destroy();
-            reject(new Error("timed out"));
-          }, limits.dataTimeout);
-          s.once("connect", () => {
-            clearTimeout(t);
-            s.removeAllListeners("error");
-            resolve(s);
-          });
-          s.once("error", (e: Error) => {
-            clearTimeout(t);
-            reject(e);
-          });
-        });
+        const sock = await socketReady(
+          netConnect({ host: peer, port: portdata }),
+          "connect",
+          limits.dataTimeout,
+          "timed out",
+        );
         const secure = this.#shared.secure;
         if (secure) {
           // The client starts TLS on the data connection too (it is the TLS client), once
@@ -897,24 +887,49 @@ function secureServerSide(
   timeoutMs: number,
 ): (raw: Socket) => Promise<Socket> {
   const context = createSecureContext(options);
-  return (raw) =>
-    new Promise<Socket>((resolve, reject) => {
-      const s = new TLSSocket(raw, { ...options, isServer: true, secureContext: context });
-      const t = setTimeout(() => {
-        s.destroy();
-        reject(new Error("TLS handshake timed out"));
-      }, timeoutMs);
-      s.once("secure", () => {
-        clearTimeout(t);
-        s.removeAllListeners("error");
-        resolve(s);
-      });
-      s.once("error", (e: Error) => {
-        clearTimeout(t);
-        s.destroy();
-        reject(e);
-      });
+  // async: a TLSSocket constructor that throws gives a rejected promise
+  return async (raw) => {
+    const s = new TLSSocket(raw, { ...options, isServer: true, secureContext: context });
+    return await socketReady(s, "secure", timeoutMs, "TLS handshake timed out", {
+      destroyOnError: true,
     });
+  };
+}
+
+/**
+ * Waits for `s` to emit `ready` ("connect", "secure"): resolves with it then (its error
+ * listeners removed); rejects on its error (destroying it with `destroyOnError`), on its close
+ * before that with `rejectOnClose`, or after `timeoutMs` with `timeoutMessage` (destroying it).
+ */
+function socketReady(
+  s: Socket,
+  ready: "connect" | "secure",
+  timeoutMs: number,
+  timeoutMessage: string,
+  { destroyOnError = false, rejectOnClose = false } = {},
+): Promise<Socket> {
+  return new Promise<Socket>((resolve, reject) => {
+    const t = setTimeout(() => {
+      s.destroy();
+      reject(new Error(timeoutMessage));
+    }, timeoutMs);
+    s.once(ready, () => {
+      clearTimeout(t);
+      s.removeAllListeners("error");
+      resolve(s);
+    });
+    s.once("error", (e: Error) => {
+      clearTimeout(t);
+      if (destroyOnError) s.destroy();
+      reject(e);
+    });
+    if (rejectOnClose) {
+      s.once("close", () => {
+        clearTimeout(t);
+        reject(new Error("closed"));
+      });
+    }
+  });
 }
 
 /** Active mode: one connection at a time to the client, made again until closed. */
@@ -941,28 +956,19 @@ function serveActive(
   let current: Connection | null = null;
   let dialing: Socket | null = null;
   let wakeRetry: (() => void) | null = null;
-  const dial = (): Promise<Socket> =>
-    new Promise<Socket>((resolve, reject) => {
-      const s = netConnect({ host, port });
-      dialing = s;
-      const t = setTimeout(() => {
-        s.destroy();
-        reject(new Error(`Cannot connect to ${host}:${port}: timed out`));
-      }, connectTimeout);
-      s.once("connect", () => {
-        clearTimeout(t);
-        s.removeAllListeners("error");
-        resolve(s);
-      });
-      s.once("error", (e: Error) => {
-        clearTimeout(t);
-        reject(e);
-      });
-      s.once("close", () => {
-        clearTimeout(t);
-        reject(new Error("closed"));
-      });
-    }).finally(() => dialing = null);
+  const dial = (): Promise<Socket> => {
+    const s = netConnect({ host, port });
+    dialing = s;
+    return socketReady(
+      s,
+      "connect",
+      connectTimeout,
+      `Cannot connect to ${host}:${port}: timed out`,
+      {
+        rejectOnClose: true,
+      },
+    ).finally(() => dialing = null);
+  };
   const loop = (async (): Promise<void> => {
     while (!closing) {
       try {

@@ -13,7 +13,6 @@
 // Run through .ci/windows.sh (see .ci/windows-README.md), not by `deno test tests/`.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { libraryInfo, LiveCapture, type Packet, PcapError } from "../../mod.ts";
 import {
   findAllDevices,
@@ -24,6 +23,7 @@ import {
 } from "../../src/remote/mod.ts";
 import { cString, errorBuffer, fromCBuffer, native } from "../../src/native.ts";
 import { readDeviceList } from "../../src/devices.ts";
+import { type LoopbackUdp, loopbackUdp } from "../_helpers.ts";
 
 const port = Number(process.env.PCAP_TEST_RPCAP_PORT ?? 0);
 const skip = process.env.PCAP_WPCAP_FLAVOR !== "mingw"
@@ -47,24 +47,19 @@ function checkFrame(data: Uint8Array, payload: string, dport: number): void {
 }
 
 describe("mingw wpcap.dll under Wine: rpcap client of our Linux server", { skip }, () => {
-  let rx: UdpSocket;
-  let tx: UdpSocket;
+  let udp: LoopbackUdp;
   let dport: number;
 
   before(async () => {
-    rx = createSocket("udp4");
-    tx = createSocket("udp4");
-    await new Promise<void>((r) => rx.bind(0, "127.0.0.1", () => r()));
-    dport = rx.address().port;
+    udp = await loopbackUdp();
+    dport = udp.port;
   });
 
   after(() => {
-    rx?.close();
-    tx?.close();
+    udp?.close();
   });
 
-  const send = (p: string): Promise<void> =>
-    new Promise<void>((r) => tx.send(p, dport, "127.0.0.1", () => r()));
+  const send = (p: string): Promise<void> => udp.send(p);
 
   test("the DLL has libpcap's remote capture (pcap_open, pcap_findalldevs_ex)", () => {
     assert.equal(libraryInfo().features.remote, true);
