@@ -327,6 +327,90 @@ describe("PcapngWriter", () => {
     assert.deepEqual(kept[42].data, packet(42, 100));
   });
 
+  test("records: header fields read on access are right in reused buffers and in copies", async () => {
+    mkdirSync(dir, { recursive: true });
+    const { readBatches } = await import("../src/savefile/mod.ts");
+    for (const ng of [false, true]) {
+      for (const byteOrder of ["little", "big"] as const) {
+        const w = ng
+          ? PcapngWriter.inMemory({
+            byteOrder,
+            interfaces: [{ linkType: 1, tsResolution: 6 }, { linkType: 101 }],
+          })
+          : PcapWriter.inMemory({ linkType: 1, byteOrder, precision: "nano" });
+        const want = [];
+        for (let i = 0; i < 400; i++) {
+          const iface = ng ? i % 2 : 0;
+          const rec = {
+            interfaceId: iface,
+            data: packet(i, 40 + (i % 50)),
+            length: 1000 + i,
+            seconds: 1_700_000_000 + i,
+            nanoseconds: iface === 0 && ng ? (i % 1000) * 1000 : i * 3,
+            flags: ng && i % 3 === 0 ? i : undefined,
+            comments: ng && i % 5 === 0 ? [`c${i}`] : undefined,
+          };
+          w.writePacket(rec);
+          want.push(rec);
+        }
+        const file = join(dir, `fields-${byteOrder}.${ng ? "pcapng" : "pcap"}`);
+        writeFileSync(file, w.toBytes());
+        const fields = (p: {
+          interfaceId: number;
+          linkType: number;
+          seconds: number;
+          nanoseconds: number;
+          caplen: number;
+          length: number;
+          data: Uint8Array;
+          flags: number | undefined;
+          comments: readonly string[];
+          blockType: number;
+        }) => [
+          p.interfaceId,
+          p.linkType,
+          p.seconds,
+          p.nanoseconds,
+          p.caplen,
+          p.length,
+          [...p.data],
+          p.flags,
+          p.comments,
+          p.blockType,
+        ];
+        const expected = want.map((r) => [
+          r.interfaceId,
+          r.interfaceId === 1 ? 101 : 1,
+          r.seconds,
+          r.nanoseconds,
+          r.data.length,
+          r.length,
+          [...r.data],
+          r.flags,
+          r.comments ?? [],
+          ng ? BlockType.EPB : 0,
+        ]);
+        // the reused record in small reused buffers, and copies checked after the buffers moved on
+        const got = [], copies = [], offsets: number[] = [];
+        for await (const batch of readBatches(file, { chunkSize: 4096 })) {
+          for (const p of batch) {
+            got.push(fields(p));
+            copies.push(p.copy());
+            offsets.push(p.offset);
+          }
+        }
+        assert.deepEqual(got, expected);
+        assert.deepEqual(copies.map(fields), expected);
+        assert.deepEqual(copies.map((p) => p.offset), offsets);
+        assert.deepEqual(
+          [...readPacketsSync(readFileSync(file))].map((p) => p.offset),
+          offsets,
+        );
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   test("records: lazy data view of bytes/dataOffset, fresh records stay valid", async () => {
     mkdirSync(dir, { recursive: true });
     for (const ng of [false, true]) {

@@ -18,6 +18,7 @@ import type {
 } from "./types.ts";
 import { PcapMagic } from "./types.ts";
 import type { Packet } from "./record.ts";
+import { Chunk, RecordIface } from "./record.ts";
 import type { Decoder } from "./decoder.ts";
 import { linkTypeToDlt, maxSnaplenFor, NEED, newInterface, READY, RECORD } from "./decoder.ts";
 
@@ -40,9 +41,8 @@ export function pcapMagicOf(
 export class PcapDecoder implements Decoder {
   buf: Uint8Array = EMPTY;
   view: DataView = new DataView(EMPTY.buffer);
-  /** `buf.buffer` and `buf.byteOffset`, for the records' lazy `data` views. */
-  ab: ArrayBufferLike = EMPTY.buffer;
-  abOff = 0;
+  /** The records' view of the buffer (one per `setBuffer`). */
+  chunk: Chunk = new Chunk(EMPTY, null, 0);
   pos = 0;
   end = 0;
   base = 0;
@@ -61,7 +61,8 @@ export class PcapDecoder implements Decoder {
   fast = false;
   /** Largest caplen the fast path takes (not above the maximum or the snapshot length). */
   fastMax = 0;
-  linkType = 0;
+  /** The records' interface (byte order, time stamp unit). */
+  rif: RecordIface;
   #info: SavefileInfo | null = null;
   iface: InterfaceInfo;
   sections: SectionInfo[] = [];
@@ -75,15 +76,15 @@ export class PcapDecoder implements Decoder {
   constructor() {
     this.iface = newInterface(0, 0, 0, 0, 0, 0);
     this.blankInterface = this.iface;
+    this.rif = new RecordIface(this.iface, true);
   }
 
   setBuffer(buf: Uint8Array, pos: number, end: number, base: number): void {
     if (buf !== this.buf) {
       this.buf = buf;
       this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-      this.ab = buf.buffer;
-      this.abOff = buf.byteOffset;
     }
+    this.chunk = new Chunk(buf, this.view, base);
     this.pos = pos;
     this.end = end;
     this.base = base;
@@ -94,85 +95,6 @@ export class PcapDecoder implements Decoder {
     return this.#info;
   }
 
-  #header(): number {
-    const avail = this.end - this.pos;
-    if (avail < 24) {
-      this.need = 24;
-      return NEED;
-    }
-    const v = this.view, p = this.pos;
-    const m = pcapMagicOf(v.getUint32(p, true));
-    if (!m) throw new PcapFormatError(this.base + p, "unknown file format");
-    const le = m.little;
-    this.little = le;
-    this.nano = m.nano;
-    this.modified = m.modified;
-    this.frac = m.nano ? 1 : 1000;
-    const major = v.getUint16(p + 4, le), minor = v.getUint16(p + 6, le);
-    const snaplen = v.getUint32(p + 16, le);
-    const field = v.getUint32(p + 20, le);
-    if (major < 2) throw new PcapFormatError(this.base + p + 4, "archaic pcap savefile format");
-    if (!((major === 2 && minor <= 4) || (major === 543 && minor === 0))) {
-      throw new PcapFormatError(
-        this.base + p + 4,
-        `unsupported pcap savefile version ${major}.${minor}`,
-      );
-    }
-    this.lengthsSwapped = major === 543 || minor < 3 ? 2 : minor === 3 ? 1 : 0;
-    const linkType = field & 0x03ffffff;
-    this.linkType = linkType;
-    const dlt = linkTypeToDlt(linkType);
-    this.maxCaplen = maxSnaplenFor(dlt);
-    let snapshot = snaplen | 0;
-    if (snapshot <= 0) snapshot = maxSnaplenFor(field);
-    this.hdrLen = m.modified ? 24 : 16;
-    if (m.modified && dlt === 1) {
-      snapshot = snapshot <= 0x7fffffff - 14 ? snapshot + 14 : 0x7fffffff;
-    }
-    this.snapshot = snapshot;
-    const ext = (field & 0xfc000000) >>> 0;
-    const fcsLength = field & 0x04000000 ? ((field >>> 28) & 0xf) * 2 : undefined;
-    const iface = newInterface(0, 0, 0, linkType, snaplen, 0);
-    iface.fcsLength = fcsLength;
-    iface.tsResolution = { base: 10, exponent: m.nano ? 9 : 6 };
-    this.iface = iface;
-    this.blankInterface = iface;
-    this.interfaces.push(iface);
-    this.sections.push({
-      index: 0,
-      offset: 0,
-      byteOrder: le ? "little" : "big",
-      versionMajor: major,
-      versionMinor: minor,
-      sectionLength: -1n,
-      hardware: undefined,
-      os: undefined,
-      userApplication: undefined,
-      comments: [],
-      options: [],
-      interfaces: [iface],
-    });
-    this.#info = {
-      format: "pcap",
-      byteOrder: le ? "little" : "big",
-      versionMajor: major,
-      versionMinor: minor,
-      magic: m.nano ? PcapMagic.NANO : m.modified ? PcapMagic.MODIFIED : PcapMagic.MICRO,
-      snaplen,
-      linkType,
-      linkTypeField: field,
-      linkTypeExt: ext,
-      fcsLength,
-      tsPrecision: m.nano ? "nano" : "micro",
-      recordHeaderLength: this.hdrLen,
-    };
-    this.pos = p + 24;
-    this.ready = true;
-    this.fast = this.hdrLen === 16 && this.lengthsSwapped === 0;
-    this.fastMax = Math.min(this.maxCaplen, this.snapshot);
-    return READY;
-  }
-
   next(rec: Packet): number {
     const p = this.pos, d = p + 16;
     if (this.fast && d <= this.end) {
@@ -180,28 +102,108 @@ export class PcapDecoder implements Decoder {
       const v = this.view, le = this.little;
       const caplen = v.getUint32(p + 8, le);
       if (caplen <= this.fastMax && d + caplen <= this.end) {
-        rec.seconds = v.getInt32(p, le);
-        rec.nanoseconds = v.getInt32(p + 4, le) * this.frac;
-        rec.caplen = caplen;
-        rec.length = v.getUint32(p + 12, le);
-        // (a reused record mostly keeps its buffer and interface: skip those stores)
-        const buf = this.buf;
-        if (rec.bytes !== buf) {
-          rec.bytes = buf;
-          rec.ab = this.ab;
-          rec.base = this.abOff;
-        }
+        // (a reused record mostly keeps its chunk and interface: skip those stores)
+        const chunk = this.chunk, rif = this.rif;
+        if (rec.chunk !== chunk) rec.chunk = chunk;
+        if (rec.ifc !== rif) rec.ifc = rif;
+        rec.hdr = p;
         rec.dataOffset = d;
+        rec.caplen = caplen;
         rec.view = null;
-        rec.offset = this.base + p;
-        rec.linkType = this.linkType;
-        const iface = this.iface;
-        if (rec.interface !== iface) rec.interface = iface;
         this.pos = d + caplen;
         return RECORD;
       }
     }
-    if (!this.ready) return this.#header();
+    return this.#next(rec);
+  }
+
+  /** The general case of {@link PcapDecoder.next} (kept apart so that `next` can be inlined). */
+  #next(rec: Packet): number {
+    const p = this.pos;
+    if (!this.ready) {
+      // The file header. (Read here rather than in a method of its own: this function is then
+      // too big for the JIT to inline into the callers' loops, whose inlining budget it would
+      // use up although it runs once per buffer.)
+      const avail = this.end - this.pos;
+      if (avail < 24) {
+        this.need = 24;
+        return NEED;
+      }
+      const v = this.view, p = this.pos;
+      const m = pcapMagicOf(v.getUint32(p, true));
+      if (!m) throw new PcapFormatError(this.base + p, "unknown file format");
+      const le = m.little;
+      this.little = le;
+      this.nano = m.nano;
+      this.modified = m.modified;
+      this.frac = m.nano ? 1 : 1000;
+      const major = v.getUint16(p + 4, le), minor = v.getUint16(p + 6, le);
+      const snaplen = v.getUint32(p + 16, le);
+      const field = v.getUint32(p + 20, le);
+      if (major < 2) throw new PcapFormatError(this.base + p + 4, "archaic pcap savefile format");
+      if (!((major === 2 && minor <= 4) || (major === 543 && minor === 0))) {
+        throw new PcapFormatError(
+          this.base + p + 4,
+          `unsupported pcap savefile version ${major}.${minor}`,
+        );
+      }
+      this.lengthsSwapped = major === 543 || minor < 3 ? 2 : minor === 3 ? 1 : 0;
+      const linkType = field & 0x03ffffff;
+      const dlt = linkTypeToDlt(linkType);
+      this.maxCaplen = maxSnaplenFor(dlt);
+      let snapshot = snaplen | 0;
+      if (snapshot <= 0) snapshot = maxSnaplenFor(field);
+      this.hdrLen = m.modified ? 24 : 16;
+      if (m.modified && dlt === 1) {
+        snapshot = snapshot <= 0x7fffffff - 14 ? snapshot + 14 : 0x7fffffff;
+      }
+      this.snapshot = snapshot;
+      const ext = (field & 0xfc000000) >>> 0;
+      const fcsLength = field & 0x04000000 ? ((field >>> 28) & 0xf) * 2 : undefined;
+      const iface = newInterface(0, 0, 0, linkType, snaplen, 0);
+      iface.fcsLength = fcsLength;
+      iface.tsResolution = { base: 10, exponent: m.nano ? 9 : 6 };
+      this.iface = iface;
+      this.blankInterface = iface;
+      const rif = new RecordIface(iface, le);
+      rif.frac = this.frac;
+      rif.lengthsSwapped = this.lengthsSwapped;
+      this.rif = rif;
+      this.interfaces.push(iface);
+      this.sections.push({
+        index: 0,
+        offset: 0,
+        byteOrder: le ? "little" : "big",
+        versionMajor: major,
+        versionMinor: minor,
+        sectionLength: -1n,
+        hardware: undefined,
+        os: undefined,
+        userApplication: undefined,
+        comments: [],
+        options: [],
+        interfaces: [iface],
+      });
+      this.#info = {
+        format: "pcap",
+        byteOrder: le ? "little" : "big",
+        versionMajor: major,
+        versionMinor: minor,
+        magic: m.nano ? PcapMagic.NANO : m.modified ? PcapMagic.MODIFIED : PcapMagic.MICRO,
+        snaplen,
+        linkType,
+        linkTypeField: field,
+        linkTypeExt: ext,
+        fcsLength,
+        tsPrecision: m.nano ? "nano" : "micro",
+        recordHeaderLength: this.hdrLen,
+      };
+      this.pos = p + 24;
+      this.ready = true;
+      this.fast = this.hdrLen === 16 && this.lengthsSwapped === 0;
+      this.fastMax = Math.min(this.maxCaplen, this.snapshot);
+      return READY;
+    }
     const avail = this.end - p;
     const hl = this.hdrLen;
     if (avail < hl) {
@@ -210,11 +212,10 @@ export class PcapDecoder implements Decoder {
     }
     const v = this.view, le = this.little;
     let caplen = v.getUint32(p + 8, le);
-    let len = v.getUint32(p + 12, le);
-    if (this.lengthsSwapped !== 0 && (this.lengthsSwapped === 2 || caplen > len)) {
-      const t = caplen;
-      caplen = len;
-      len = t;
+    if (this.lengthsSwapped !== 0) {
+      // (the record's `length` getter swaps the same way)
+      const len = v.getUint32(p + 12, le);
+      if (this.lengthsSwapped === 2 || caplen > len) caplen = len;
     }
     if (caplen > this.maxCaplen) {
       throw new PcapFormatError(
@@ -230,18 +231,12 @@ export class PcapDecoder implements Decoder {
     }
     const take = caplen > this.snapshot ? this.snapshot : caplen;
     const dp = p + hl;
-    rec.seconds = v.getInt32(p, le);
-    rec.nanoseconds = v.getInt32(p + 4, le) * this.frac;
-    rec.caplen = take;
-    rec.length = len;
-    rec.bytes = this.buf;
-    rec.ab = this.ab;
-    rec.base = this.abOff;
+    rec.chunk = this.chunk;
+    rec.ifc = this.rif;
+    rec.hdr = p;
     rec.dataOffset = dp;
+    rec.caplen = take;
     rec.view = null;
-    rec.offset = this.base + p;
-    rec.linkType = this.linkType;
-    rec.interface = this.iface;
     this.pos = dp + caplen;
     return RECORD;
   }

@@ -31,6 +31,7 @@ import {
   textOption,
 } from "./options.ts";
 import type { Packet } from "./record.ts";
+import { Chunk, convertTimestamp, RecordIface, tsNanos, tsSeconds } from "./record.ts";
 import type { Decoder, MutableInterface } from "./decoder.ts";
 import { maxSnaplenFor, NEED, newInterface, READY, RECORD } from "./decoder.ts";
 
@@ -38,42 +39,6 @@ const EMPTY = new Uint8Array(0);
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const SHB_INSANE_MAX = 1024 * 1024;
 const INITIAL_MAX_BLOCKSIZE = 16 * 1024 * 1024;
-const TWO32 = 4294967296;
-
-/** Per-interface time stamp conversion state. */
-class IfaceRt {
-  /** Units per second when <= 2^32, else 0 (BigInt path). */
-  units: number;
-  unitsBig: bigint;
-  /** 0: units = 1e9; 1: decimal, multiply; 2: binary shift (exponent <= 32); 3: BigInt path. */
-  mode: number;
-  mul: number;
-  shift: number;
-  offset: number;
-  info: MutableInterface;
-
-  constructor(info: MutableInterface, base: 10 | 2, exponent: number, offset: bigint) {
-    this.info = info;
-    this.unitsBig = base === 10 ? 10n ** BigInt(exponent) : 1n << BigInt(exponent);
-    this.offset = Number(BigInt.asIntN(64, offset));
-    this.mul = 1;
-    this.shift = 0;
-    if (this.unitsBig > 0x100000000n) {
-      this.units = 0;
-      this.mode = 3;
-    } else {
-      this.units = Number(this.unitsBig);
-      if (this.units === 1e9) this.mode = 0;
-      else if (base === 10) {
-        this.mode = 1;
-        this.mul = 1e9 / this.units;
-      } else {
-        this.mode = 2;
-        this.shift = exponent;
-      }
-    }
-  }
-}
 
 type MutableSection = { -readonly [K in keyof SectionInfo]: SectionInfo[K] } & {
   interfaces: InterfaceInfo[];
@@ -83,9 +48,8 @@ type MutableSection = { -readonly [K in keyof SectionInfo]: SectionInfo[K] } & {
 export class PcapngDecoder implements Decoder {
   buf: Uint8Array = EMPTY;
   view: DataView = new DataView(EMPTY.buffer);
-  /** `buf.buffer` and `buf.byteOffset`, for the records' lazy `data` views. */
-  ab: ArrayBufferLike = EMPTY.buffer;
-  abOff = 0;
+  /** The records' view of the buffer (one per `setBuffer`). */
+  chunk: Chunk = new Chunk(EMPTY, null, 0);
   pos = 0;
   end = 0;
   base = 0;
@@ -95,7 +59,8 @@ export class PcapngDecoder implements Decoder {
   state = 0;
   little = true;
   maxBlock = INITIAL_MAX_BLOCKSIZE;
-  ifaces: IfaceRt[] = [];
+  /** The current section's interfaces, by id. */
+  ifaces: RecordIface[] = [];
   section: MutableSection | null = null;
   sections: SectionInfo[] = [];
   interfaces: InterfaceInfo[] = [];
@@ -104,17 +69,14 @@ export class PcapngDecoder implements Decoder {
   customBlocks: CustomBlock[] = [];
   decryptionSecrets: DecryptionSecrets[] = [];
   blankInterface: InterfaceInfo = newInterface(0, 0, 0, -1, 0, 0);
-  tsSec = 0;
-  tsNs = 0;
   #info: SavefileInfo | null = null;
 
   setBuffer(buf: Uint8Array, pos: number, end: number, base: number): void {
     if (buf !== this.buf) {
       this.buf = buf;
       this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-      this.ab = buf.buffer;
-      this.abOff = buf.byteOffset;
     }
+    this.chunk = new Chunk(buf, this.view, base);
     this.pos = pos;
     this.end = end;
     this.base = base;
@@ -129,74 +91,48 @@ export class PcapngDecoder implements Decoder {
     throw new PcapFormatError(this.base + at, reason);
   }
 
-  /** Converts a 64-bit time stamp of interface `rt` into `tsSec` / `tsNs`. */
-  #ts(rt: IfaceRt, high: number, low: number): void {
-    let sec: number, frac: number;
-    const mode = rt.mode;
-    if (mode === 3) {
-      const t = BigInt(high) * 4294967296n + BigInt(low);
-      const u = rt.unitsBig;
-      sec = Number(t / u);
-      this.tsNs = Number(((t % u) * 1000000000n) / u);
-      this.tsSec = sec + rt.offset;
-      return;
-    }
-    const u = rt.units;
-    if (high < 0x100000) {
-      const t = high * TWO32 + low;
-      sec = Math.floor(t / u);
-      frac = t - sec * u;
-      if (frac < 0) {
-        sec--;
-        frac += u;
-      } else if (frac >= u) {
-        sec++;
-        frac -= u;
-      }
-    } else {
-      // Long division in base 2^16: every intermediate stays below 2^53.
-      let x = high >>> 16;
-      let q = Math.floor(x / u);
-      let r = x - q * u;
-      sec = q;
-      x = r * 65536 + (high & 0xffff);
-      q = Math.floor(x / u);
-      r = x - q * u;
-      if (r < 0) (q--, r += u);
-      else if (r >= u) (q++, r -= u);
-      sec = sec * 65536 + q;
-      x = r * 65536 + (low >>> 16);
-      q = Math.floor(x / u);
-      r = x - q * u;
-      if (r < 0) (q--, r += u);
-      else if (r >= u) (q++, r -= u);
-      sec = sec * 65536 + q;
-      x = r * 65536 + (low & 0xffff);
-      q = Math.floor(x / u);
-      r = x - q * u;
-      if (r < 0) (q--, r += u);
-      else if (r >= u) (q++, r -= u);
-      sec = sec * 65536 + q;
-      frac = r;
-    }
-    if (mode === 0) this.tsNs = frac;
-    else if (mode === 1) this.tsNs = frac * rt.mul;
-    else {
-      const s = rt.shift;
-      this.tsNs = s <= 9 ? frac * 1e9 / 2 ** s : Math.floor(frac * 1953125 / 2 ** (s - 9));
-    }
-    this.tsSec = sec + rt.offset;
-  }
-
-  #tsOf(rt: IfaceRt | undefined, high: number, low: number): Timestamp {
+  #tsOf(rt: RecordIface | undefined, high: number, low: number): Timestamp {
     if (!rt) {
-      rt = new IfaceRt(newInterface(0, 0, 0, 0, 0, 0), 10, 6, 0n);
+      rt = new RecordIface(newInterface(0, 0, 0, 0, 0, 0), this.little).setResolution(10, 6, 0n);
     }
-    this.#ts(rt, high, low);
-    return { seconds: this.tsSec, nanoseconds: this.tsNs };
+    convertTimestamp(rt, high, low);
+    return { seconds: tsSeconds, nanoseconds: tsNanos };
   }
 
   next(rec: Packet): number {
+    const p = this.pos;
+    if (this.state === 2 && this.end - p >= 32) {
+      // The common case: an Enhanced Packet Block of a known interface, complete in the buffer.
+      const v = this.view, le = this.little;
+      const len = v.getUint32(p + 4, le);
+      if (
+        v.getUint32(p, le) === BlockType.EPB && len >= 32 && (len & 3) === 0 &&
+        len <= this.end - p && len <= this.maxBlock && v.getUint32(p + len - 4, le) === len
+      ) {
+        const rt = this.ifaces[v.getUint32(p + 8, le)];
+        const caplen = v.getUint32(p + 20, le);
+        if (rt !== undefined && caplen <= len - 32) {
+          const chunk = this.chunk;
+          // (a reused record mostly keeps its chunk, interface and block type)
+          if (rec.chunk !== chunk) rec.chunk = chunk;
+          if (rec.ifc !== rt) rec.ifc = rt;
+          rec.hdr = p;
+          rec.dataOffset = p + 28;
+          rec.caplen = caplen;
+          rec.view = null;
+          if (rec.blockType !== 6) rec.blockType = 6;
+          rec.end = p + len - 4;
+          if (rec.parsedOptions !== null) rec.parsedOptions = null;
+          this.pos = p + len;
+          return RECORD;
+        }
+      }
+    }
+    return this.#next(rec);
+  }
+
+  /** The general case of {@link PcapngDecoder.next}: any block, or bytes missing. */
+  #next(rec: Packet): number {
     for (;;) {
       const p = this.pos;
       const avail = this.end - p;
@@ -241,43 +177,28 @@ export class PcapngDecoder implements Decoder {
       }
       const body = p + 8, bodyEnd = p + len - 4;
       switch (type) {
-        case BlockType.EPB: {
+        case BlockType.EPB:
+        case BlockType.PB: {
           if (bodyEnd - body < 20) {
-            this.#fail(p, "block of type 6 in pcapng dump file is too short");
+            this.#fail(p, `block of type ${type} in pcapng dump file is too short`);
           }
-          const id = v.getUint32(body, le);
+          const id = type === BlockType.EPB ? v.getUint32(body, le) : v.getUint16(body, le);
           const rt = this.ifaces[id];
           if (rt === undefined) this.#noInterface(p, id);
           const caplen = v.getUint32(body + 12, le);
           const d = body + 20;
           if (caplen > bodyEnd - d) {
-            this.#fail(p, "block of type 6 in pcapng dump file is too short");
+            this.#fail(p, `block of type ${type} in pcapng dump file is too short`);
           }
-          this.#ts(rt, v.getUint32(body + 4, le), v.getUint32(body + 8, le));
-          rec.interfaceId = id;
-          rec.linkType = rt.info.linkType;
-          rec.seconds = this.tsSec;
-          rec.nanoseconds = this.tsNs;
-          rec.caplen = caplen;
-          rec.length = v.getUint32(body + 16, le);
-          if (rec.bytes !== this.buf) {
-            rec.bytes = this.buf;
-            rec.ab = this.ab;
-            rec.base = this.abOff;
-          }
+          rec.chunk = this.chunk;
+          rec.ifc = rt;
+          rec.hdr = p;
           rec.dataOffset = d;
+          rec.caplen = caplen;
           rec.view = null;
-          rec.blockType = 6;
-          rec.offset = this.base + p;
-          if (rec.interface !== rt.info) rec.interface = rt.info;
-          const o = d + ((caplen + 3) & ~3);
-          if (o < bodyEnd) {
-            rec.optBuf = this.buf;
-            rec.optStart = o;
-            rec.optEnd = bodyEnd;
-            rec.optLittle = le;
-          } else rec.optBuf = null;
-          rec.resetOptions();
+          rec.blockType = type;
+          rec.end = bodyEnd;
+          rec.parsedOptions = null;
           this.pos = p + len;
           return RECORD;
         }
@@ -292,64 +213,15 @@ export class PcapngDecoder implements Decoder {
           if (caplen > bodyEnd - d) {
             this.#fail(p, "block of type 3 in pcapng dump file is too short");
           }
-          rec.interfaceId = 0;
-          rec.linkType = rt.info.linkType;
-          rec.seconds = 0;
-          rec.nanoseconds = 0;
-          rec.caplen = caplen;
-          rec.length = plen;
-          if (rec.bytes !== this.buf) {
-            rec.bytes = this.buf;
-            rec.ab = this.ab;
-            rec.base = this.abOff;
-          }
+          rec.chunk = this.chunk;
+          rec.ifc = rt;
+          rec.hdr = p;
           rec.dataOffset = d;
+          rec.caplen = caplen;
           rec.view = null;
           rec.blockType = 3;
-          rec.offset = this.base + p;
-          if (rec.interface !== rt.info) rec.interface = rt.info;
-          rec.optBuf = null;
-          rec.resetOptions();
-          this.pos = p + len;
-          return RECORD;
-        }
-        case BlockType.PB: {
-          if (bodyEnd - body < 20) {
-            this.#fail(p, "block of type 2 in pcapng dump file is too short");
-          }
-          const id = v.getUint16(body, le);
-          const rt = this.ifaces[id];
-          if (rt === undefined) this.#noInterface(p, id);
-          const caplen = v.getUint32(body + 12, le);
-          const d = body + 20;
-          if (caplen > bodyEnd - d) {
-            this.#fail(p, "block of type 2 in pcapng dump file is too short");
-          }
-          this.#ts(rt, v.getUint32(body + 4, le), v.getUint32(body + 8, le));
-          rec.interfaceId = id;
-          rec.linkType = rt.info.linkType;
-          rec.seconds = this.tsSec;
-          rec.nanoseconds = this.tsNs;
-          rec.caplen = caplen;
-          rec.length = v.getUint32(body + 16, le);
-          if (rec.bytes !== this.buf) {
-            rec.bytes = this.buf;
-            rec.ab = this.ab;
-            rec.base = this.abOff;
-          }
-          rec.dataOffset = d;
-          rec.view = null;
-          rec.blockType = 2;
-          rec.offset = this.base + p;
-          if (rec.interface !== rt.info) rec.interface = rt.info;
-          const o = d + ((caplen + 3) & ~3);
-          if (o < bodyEnd) {
-            rec.optBuf = this.buf;
-            rec.optStart = o;
-            rec.optEnd = bodyEnd;
-            rec.optLittle = le;
-          } else rec.optBuf = null;
-          rec.resetOptions();
+          rec.end = 0;
+          rec.parsedOptions = null;
           this.pos = p + len;
           return RECORD;
         }
@@ -616,7 +488,7 @@ export class PcapngDecoder implements Decoder {
     info.comments = commentsOf(options);
     const maxBlock = 8 + 20 + maxSnaplenFor(linkType) + 131072 + 4;
     if (maxBlock > this.maxBlock) this.maxBlock = maxBlock;
-    this.ifaces.push(new IfaceRt(info, base, exponent, info.tsOffset));
+    this.ifaces.push(new RecordIface(info, le).setResolution(base, exponent, info.tsOffset));
     section.interfaces.push(info);
     this.interfaces.push(info);
   }
@@ -717,7 +589,7 @@ export class PcapngDecoder implements Decoder {
       options,
     };
     this.statistics.push(stats);
-    if (rt) rt.info.statistics.push(stats);
+    if (rt) (rt.info as MutableInterface).statistics.push(stats);
   }
 
   #dsb(p: number, body: number, bodyEnd: number, le: boolean): void {

@@ -170,7 +170,7 @@ class SyncPackets implements IterableIterator<PacketRecord> {
   // Kept small: the JIT inlines it into the caller's for-of loop.
   next(): IteratorResult<PacketRecord> {
     const dec = this.#dec;
-    const rec = this.#shared ?? new Packet(dec.blankInterface);
+    const rec = this.#shared ?? new Packet();
     if (!this.#done && dec.next(rec) === RECORD) {
       const res = this.#result;
       res.value = rec;
@@ -235,7 +235,7 @@ export class SavefileReader implements AsyncIterable<PacketRecord>, Iterable<Pac
       const dec = sniff(buf, n, 0);
       dec.setBuffer(buf, 0, n, 0);
       feeder.dec = dec;
-      const rec = new Packet(dec.blankInterface);
+      const rec = new Packet();
       for (;;) {
         const r = dec.next(rec);
         if (r === READY) break;
@@ -256,7 +256,7 @@ export class SavefileReader implements AsyncIterable<PacketRecord>, Iterable<Pac
     if (!(bytes instanceof Uint8Array)) throw new TypeError("bytes must be a Uint8Array");
     const dec = sniff(bytes, bytes.length, 0);
     dec.setBuffer(bytes, 0, bytes.length, 0);
-    const rec = new Packet(dec.blankInterface);
+    const rec = new Packet();
     for (;;) {
       const r = dec.next(rec);
       if (r === READY) break;
@@ -336,7 +336,7 @@ export class SavefileReader implements AsyncIterable<PacketRecord>, Iterable<Pac
     const dec = this.#dec, feeder = this.#feeder;
     try {
       for (;;) {
-        const rec = new Packet(dec.blankInterface);
+        const rec = new Packet();
         const r = dec.next(rec);
         if (r === RECORD) {
           yield rec;
@@ -361,7 +361,7 @@ export class SavefileReader implements AsyncIterable<PacketRecord>, Iterable<Pac
   async *batches(): AsyncIterableIterator<Iterable<PacketRecord>> {
     this.#start();
     const dec = this.#dec, feeder = this.#feeder;
-    const shared = new Packet(dec.blankInterface);
+    const shared = new Packet();
     let exhausted = false;
     const onNeed = (): void => {
       exhausted = true;

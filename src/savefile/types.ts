@@ -435,7 +435,10 @@ export interface PacketRecord {
    * on first access, so records whose `data` is never read cost no view; code that only
    * needs to read the bytes can use `bytes` and `dataOffset` instead (as the decoder's
    * `decodeRecord()` does). It is an accessor, so an object spread (`{ ...record }`) leaves it
-   * out: pass `data: record.data` along, or use `copy()`.
+   * out: pass `data: record.data` along, or use `copy()`. (The readers' records read their
+   * other header fields from the record header on access too: `interfaceId`, `linkType`,
+   * `seconds`, `nanoseconds`, `length`, `bytes`, `offset` and `interface` are accessors as
+   * well.)
    */
   readonly data: Uint8Array;
   /**
