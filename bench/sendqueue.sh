@@ -14,7 +14,8 @@
 #    largest |gap error|. Each sender runs at nice $SYNC_NICE.
 # 3. Statistics at the sender's top rate: a C pcap_sendpacket loop sends N_STATS frames (half
 #    of them pass the filter); counted in B by a C pcap_dispatch loop (same filter, snaplen 14,
-#    immediate mode) and by openStatistics(); counts and CPU time per counted packet.
+#    immediate mode) and by openStatistics(); counts and CPU time per counted packet (total
+#    CPU / packets, and the slope against a run on a tenth of the frames).
 #
 # Environment: N_FAST (1000000), N_SYNC (10000), N_STATS (2000000), ROUNDS (3), DENO, BUN,
 # LIBPCAP, SYNC_NICE (-10), SPIN_MS (SendQueue's spinMs for the synchronised replay, default 2),
@@ -126,23 +127,35 @@ done
 fi
 
 # --- 3. statistics at the sender's top rate ---------------------------------------------
+# Each counter runs twice, on the full mix and on a tenth of it: CPU per packet is given both
+# as total CPU / packets (start-up, JIT compilation and the idle tail included) and as the
+# slope between the two runs (what one more packet costs), for C and for us alike.
 if part 3; then
-log "3. statistics: $N_STATS frames at the C sender's top rate, filter 'ether proto 0x88b5'"
-for impl in c deno bun; do
-  f=$OUT/sendqueue_stats_$impl.out
-  : >"$f"
-  case $impl in
-    c) inB "$C" count vB "ether proto 0x88b5" 14 500 >"$f" & ;;
-    *) inB $(js "$impl") stats vB "ether proto 0x88b5" 250 >"$f" & ;;
-  esac
-  pid=$!
-  for _ in $(seq 300); do grep -q '^ready$' "$f" && break; sleep 0.05; done
-  sleep 0.2
-  s=$(inA "$C" send vA "$MIX" 1)
-  wait "$pid"
-  r=$(grep -v '^ready$' "$f")
-  record stats "$impl" "{\"sender\":$s,\"count\":$r,\"expect\":{\"packets\":$((N_STATS / 2)),\"bytes\":$((N_STATS / 2 * 64))}}"
-  log "  $impl: sender $s count $r"
+MIX_SMALL=$OUT/sendqueue_mix_$((N_STATS / 10)).pcap
+[ -s "$MIX_SMALL" ] || "$C" genmix "$MIX_SMALL" "$((N_STATS / 10))"
+log "3. statistics: $N_STATS (and $((N_STATS / 10))) frames at the C sender's top rate, filter 'ether proto 0x88b5'"
+for size in small full; do
+  mix=$MIX
+  n=$N_STATS
+  if [ "$size" = small ]; then mix=$MIX_SMALL && n=$((N_STATS / 10)); fi
+  for impl in c deno bun; do
+    f=$OUT/sendqueue_stats_$impl.out
+    : >"$f"
+    case $impl in
+      c) inB "$C" count vB "ether proto 0x88b5" 14 500 >"$f" & ;;
+      *) inB $(js "$impl") stats vB "ether proto 0x88b5" 250 >"$f" & ;;
+    esac
+    pid=$!
+    for _ in $(seq 300); do grep -q '^ready$' "$f" && break; sleep 0.05; done
+    sleep 0.2
+    s=$(inA "$C" send vA "$mix" 1)
+    wait "$pid"
+    r=$(grep -v '^ready$' "$f")
+    kind=stats
+    [ "$size" = small ] && kind=stats-small
+    record "$kind" "$impl" "{\"sender\":$s,\"count\":$r,\"expect\":{\"packets\":$((n / 2)),\"bytes\":$((n / 2 * 64))}}"
+    log "  $impl ($size): sender $s count $r"
+  done
 done
 fi
 
@@ -161,11 +174,22 @@ for (const impl of ["deno", "bun", "tcpreplay"]) {
   const r = get("sync", impl);
   if (r) console.log(`| ${impl} | ${r.n} | ${r.missing} | ${r.medianUs} | ${r.p99Us} | ${r.maxUs} |`);
 }
-console.log("\n| statistics at top rate | sent pps | counted | expected | bytes exact | CPU ns/packet |\n| --- | ---: | ---: | ---: | --- | ---: |");
+console.log("\n| statistics at top rate | sent pps | counted | expected | bytes exact | CPU ns/packet (total) | vs C | CPU ns/packet (slope) | vs C |\n| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
+const perPacket = (impl: string): [number, number] => {
+  const r = get("stats", impl), s = get("stats-small", impl);
+  const total = r.count.cpuNs / r.count.packets;
+  const slope = s ? (r.count.cpuNs - s.count.cpuNs) / (r.count.packets - s.count.packets) : NaN;
+  return [total, slope];
+};
+const [cTotal, cSlope] = get("stats", "c") ? perPacket("c") : [NaN, NaN];
 for (const impl of ["c", "deno", "bun"]) {
   const r = get("stats", impl);
   if (!r) continue;
   const cnt = r.count;
-  console.log(`| ${impl} | ${r.sender.pps} | ${cnt.packets} | ${r.expect.packets} | ${cnt.bytes === r.expect.bytes} | ${(cnt.cpuNs / cnt.packets).toFixed(0)} |`);
+  const small = get("stats-small", impl);
+  const exact = cnt.packets === r.expect.packets && cnt.bytes === r.expect.bytes &&
+    (!small || (small.count.packets === small.expect.packets && small.count.bytes === small.expect.bytes));
+  const [total, slope] = perPacket(impl);
+  console.log(`| ${impl} | ${r.sender.pps} | ${cnt.packets} | ${r.expect.packets} | ${exact} | ${total.toFixed(0)} | ${(total / cTotal).toFixed(2)}x | ${slope.toFixed(0)} | ${(slope / cSlope).toFixed(2)}x |`);
 }
 TS
