@@ -14,8 +14,8 @@ import type { Backend, NativeLibrary } from "./types.ts";
 const PCAP_CHAR_ENC_UTF_8 = 1;
 
 /**
- * Functions that Wine's built-in `wpcap.dll` exports as stubs: calling one
- * aborts the process, so they are treated as absent there.
+ * Functions that Wine's built-in `wpcap.dll` exports as stubs (calling one
+ * aborts the process) or as local-only stand-ins: they are treated as absent there.
  */
 export const wineBuiltinStubs: readonly string[] = [
   "pcap_open_dead",
@@ -41,6 +41,11 @@ export const wineBuiltinStubs: readonly string[] = [
   "pcap_live_dump",
   "pcap_live_dump_ended",
   "bpf_image",
+  // Not stubs, but not remote capture either: Wine's pcap_open opens the source string as a
+  // local device, and its pcap_findalldevs_ex lists local devices whatever the source. With
+  // them absent, rpcap:// sources go through this package's own client.
+  "pcap_open",
+  "pcap_findalldevs_ex",
 ];
 
 /** What a successful load gives. */
