@@ -247,77 +247,6 @@ export class Packet {
     return l;
   }
 
-  /**
-   * Fast path for the most common shape: Ethernet / IPv4 without options, not a fragment /
-   * TCP or UDP (not DNS or VXLAN ports), all headers captured. Sets up the same layer views as
-   * the general walk, with fewer checks. Returns the layout (FAST_TCP or FAST_UDP), or 0 when
-   * the packet has another shape.
-   */
-  private fastWalk(): number {
-    const d = this.data;
-    const off = this.offset;
-    let end = off + this.length;
-    if (end > d.length || end - off < 54) return 0;
-    // A buffer holding more than this packet (a file chunk, a whole capture) is likely to be
-    // decoded from again: give it a DataView, through which multi-byte fields are read.
-    let v = this.view;
-    if (this.viewOf !== d) {
-      v = this.view = d.length >= 2 * this.length + 1024
-        ? new DataView(d.buffer, d.byteOffset, d.byteLength)
-        : null;
-      this.viewOf = d;
-    }
-    let etherType: number, total: number, frag: number;
-    if (v !== null) {
-      etherType = v.getUint16(off + 12);
-      total = v.getUint16(off + 16);
-      frag = v.getUint16(off + 20);
-    } else {
-      etherType = (d[off + 12] << 8) | d[off + 13];
-      total = (d[off + 16] << 8) | d[off + 17];
-      frag = (d[off + 20] << 8) | d[off + 21];
-    }
-    if (etherType !== 0x0800 || d[off + 14] !== 0x45) return 0;
-    const ipEnd = off + 14 + total;
-    if (total < 20 || ipEnd > end || (frag & 0x3fff) !== 0) return 0;
-    const proto = d[off + 23];
-    const l4 = off + 34;
-    const ports = v !== null ? v.getUint32(l4) : readU32(d, l4);
-    const sp = ports >>> 16, dp = ports & 0xffff;
-    let hl: number;
-    if (proto === 6) {
-      hl = (d[l4 + 12] >> 4) * 4;
-      if (hl < 20 || ipEnd - l4 < hl) return 0;
-      if (sp === 53 || dp === 53) return 0;
-    } else if (proto === 17) {
-      if (ipEnd - l4 < 8) return 0;
-      const ulen = v !== null ? v.getUint16(l4 + 4) : (d[l4 + 4] << 8) | d[l4 + 5];
-      if (ulen < 8 || l4 + ulen > ipEnd) return 0;
-      if (dp === VXLAN_PORT || isDnsPort(sp) || isDnsPort(dp)) return 0;
-      hl = 8;
-    } else return 0;
-    this.walked = true;
-    // each fast-path layer is the first view of its pool
-    const eth = this.fastEth ??= this.firstOf(K_ETH) as Ethernet;
-    eth.setFast(d, off, end, v);
-    end = ipEnd;
-    const ip = this.fastIp ??= this.firstOf(K_IPV4) as IPv4;
-    ip.setFast(d, off + 14, end, v);
-    let l4End = end;
-    if (proto === 6) {
-      (this.fastTcp ??= this.firstOf(K_TCP) as TCP).setFast(d, l4, end, hl, ip, v);
-    } else {
-      l4End = l4 + ((d[l4 + 4] << 8) | d[l4 + 5]);
-      (this.fastUdp ??= this.firstOf(K_UDP) as UDP).setFast(d, l4, l4End, ip, v);
-    }
-    if (l4 + hl < l4End) {
-      // the payload view is made only if someone asks for it (see lazyPayload)
-      this.lazyStart = l4 + hl;
-      this.lazyEnd = l4End;
-    }
-    return proto === 6 ? FAST_TCP : FAST_UDP;
-  }
-
   /** Puts the fast path's transport view in the layer list (in place of the previous one). */
   private setFastTransport(shape: number, prev: number): void {
     const first = this.first, used = this.used;
@@ -346,39 +275,117 @@ export class Packet {
   }
 
   /**
-   * Locates the layers: takes the fast path or the general walk. (One big function on purpose:
-   * the accessors that call it stay small enough for the JIT to inline them into the caller's
-   * loop.)
+   * Locates the layers. The fast path for the most common shape (Ethernet / IPv4 without
+   * options, not a fragment / TCP or UDP, not DNS or VXLAN ports, all headers captured) is
+   * inline here, so that a packet of that shape costs one call from the accessor; it sets up
+   * the same layer views as the general walk (`generalWalk`), with fewer checks.
    */
   private walk(): void {
     this.lazyStart = -1;
-    if (this.linkType === 1 && Packet.fastPath) {
-      const shape = this.fastWalk();
-      if (shape !== 0) {
-        const prev = this.fastShape;
-        if (prev !== 0) {
-          // the layer list holds a fast-path layout already: drop a payload view made since,
-          // and swap the transport layer if it changed
-          if (this.count !== 3) {
-            this.first[K_PAYLOAD] = null;
-            this.used[K_PAYLOAD] = 0;
-            this.count = 3;
-          }
-          if (shape !== prev) this.setFastTransport(shape, prev);
-          return;
-        }
-        this.clearLayers();
-        const first = this.first, list = this.list, kinds = this.kinds, used = this.used;
-        first[K_ETH] = list[0] = this.fastEth!;
-        first[K_IPV4] = list[1] = this.fastIp!;
-        kinds[0] = K_ETH;
-        kinds[1] = K_IPV4;
-        used[K_ETH] = used[K_IPV4] = 1;
-        this.count = 3;
-        this.setFastTransport(shape, 0);
-        return;
-      }
+    if (this.linkType !== 1 || !Packet.fastPath) return this.generalWalk();
+    const d = this.data;
+    const off = this.offset;
+    let end = off + this.length;
+    if (end > d.length || end - off < 54) return this.generalWalk();
+    const v = this.viewOf === d ? this.view : this.viewFor(d);
+    let etherType: number, total: number, frag: number;
+    if (v !== null) {
+      etherType = v.getUint16(off + 12);
+      total = v.getUint16(off + 16);
+      frag = v.getUint16(off + 20);
+    } else {
+      etherType = (d[off + 12] << 8) | d[off + 13];
+      total = (d[off + 16] << 8) | d[off + 17];
+      frag = (d[off + 20] << 8) | d[off + 21];
     }
+    if (etherType !== 0x0800 || d[off + 14] !== 0x45) return this.generalWalk();
+    const ipEnd = off + 14 + total;
+    if (total < 20 || ipEnd > end || (frag & 0x3fff) !== 0) return this.generalWalk();
+    const proto = d[off + 23];
+    const l4 = off + 34;
+    const ports = v !== null ? v.getUint32(l4) : readU32(d, l4);
+    const sp = ports >>> 16, dp = ports & 0xffff;
+    let hl: number;
+    if (proto === 6) {
+      hl = (d[l4 + 12] >> 4) * 4;
+      if (hl < 20 || ipEnd - l4 < hl) return this.generalWalk();
+      if (sp === 53 || dp === 53) return this.generalWalk();
+    } else if (proto === 17) {
+      if (ipEnd - l4 < 8) return this.generalWalk();
+      const ulen = v !== null ? v.getUint16(l4 + 4) : (d[l4 + 4] << 8) | d[l4 + 5];
+      if (ulen < 8 || l4 + ulen > ipEnd) return this.generalWalk();
+      if (dp === VXLAN_PORT || isDnsPort(sp) || isDnsPort(dp)) return this.generalWalk();
+      hl = 8;
+    } else return this.generalWalk();
+    this.walked = true;
+    // each fast-path layer is the first view of its pool
+    const eth = this.fastEth ??= this.firstOf(K_ETH) as Ethernet;
+    eth.setFast(d, off, end, v);
+    end = ipEnd;
+    const ip = this.fastIp ??= this.firstOf(K_IPV4) as IPv4;
+    ip.setFast(d, off + 14, end, v);
+    let l4End = end;
+    if (proto === 6) {
+      (this.fastTcp ??= this.firstOf(K_TCP) as TCP).setFast(d, l4, end, hl, ip, v);
+    } else {
+      l4End = l4 + ((d[l4 + 4] << 8) | d[l4 + 5]);
+      (this.fastUdp ??= this.firstOf(K_UDP) as UDP).setFast(d, l4, l4End, ip, v);
+    }
+    if (l4 + hl < l4End) {
+      // the payload view is made only if someone asks for it (see lazyPayload)
+      this.lazyStart = l4 + hl;
+      this.lazyEnd = l4End;
+    }
+    const shape = proto === 6 ? FAST_TCP : FAST_UDP;
+    const prev = this.fastShape;
+    if (prev !== 0) {
+      // the layer list holds a fast-path layout already: drop a payload view made since,
+      // and swap the transport layer if it changed
+      if (this.count !== 3) {
+        this.first[K_PAYLOAD] = null;
+        this.used[K_PAYLOAD] = 0;
+        this.count = 3;
+      }
+      if (shape !== prev) this.setFastTransport(shape, prev);
+      return;
+    }
+    this.setFastLayout(shape);
+  }
+
+  /**
+   * The DataView the fast path reads `d` through, made when the buffer changes. (Out of
+   * `walk`, as is {@link Packet.setFastLayout}: code that runs once per buffer or decoder
+   * would otherwise sit in the JIT's hot code without type feedback, and deoptimize it.)
+   */
+  private viewFor(d: Uint8Array): DataView | null {
+    // A buffer holding more than this packet (a file chunk, a whole capture) is likely to be
+    // decoded from again: give it a DataView, through which multi-byte fields are read.
+    const v = this.view = d.length >= 2 * this.length + 1024
+      ? new DataView(d.buffer, d.byteOffset, d.byteLength)
+      : null;
+    this.viewOf = d;
+    return v;
+  }
+
+  /** Puts the fast path's layers in the layer list in place of those of the general walk. */
+  private setFastLayout(shape: number): void {
+    this.clearLayers();
+    const first = this.first, list = this.list, kinds = this.kinds, used = this.used;
+    first[K_ETH] = list[0] = this.fastEth!;
+    first[K_IPV4] = list[1] = this.fastIp!;
+    kinds[0] = K_ETH;
+    kinds[1] = K_IPV4;
+    used[K_ETH] = used[K_IPV4] = 1;
+    this.count = 3;
+    this.setFastTransport(shape, 0);
+  }
+
+  /**
+   * The general walk, for every link type and layer shape. (One big function on purpose: the
+   * accessors that call `walk` stay small enough for the JIT to inline them into the
+   * caller's loop.)
+   */
+  private generalWalk(): void {
     this.clearLayers();
     this.fastShape = 0;
     // the general walk

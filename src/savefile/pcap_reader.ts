@@ -59,8 +59,11 @@ export class PcapDecoder implements Decoder {
   frac = 1000;
   /** True when records can take the fast path (16-byte headers, lengths not swapped). */
   fast = false;
-  /** Largest caplen the fast path takes (not above the maximum or the snapshot length). */
-  fastMax = 0;
+  /**
+   * Largest caplen the fast path takes (not above the maximum or the snapshot length); -1
+   * while the fast path is off (before the file header, or for other record layouts).
+   */
+  fastMax = -1;
   /** The records' interface (byte order, time stamp unit). */
   rif: RecordIface;
   #info: SavefileInfo | null = null;
@@ -97,15 +100,19 @@ export class PcapDecoder implements Decoder {
 
   next(rec: Packet): number {
     const p = this.pos, d = p + 16;
-    if (this.fast && d <= this.end) {
+    const end = this.end;
+    if (d <= end) {
       // the common case: a standard 16-byte header, unswapped lengths, caplen within limits
-      const v = this.view, le = this.little;
-      const caplen = v.getUint32(p + 8, le);
-      if (caplen <= this.fastMax && d + caplen <= this.end) {
-        // (a reused record mostly keeps its chunk and interface: skip those stores)
-        const chunk = this.chunk, rif = this.rif;
-        if (rec.chunk !== chunk) rec.chunk = chunk;
-        if (rec.ifc !== rif) rec.ifc = rif;
+      // (fastMax is -1 when the header is not read yet or the records have another layout)
+      const caplen = this.view.getUint32(p + 8, this.little);
+      if (caplen <= this.fastMax && d + caplen <= end) {
+        // (a reused record keeps its chunk for a whole buffer; a record already in this chunk
+        // has this file's interface too: there is one, set by the header before any record)
+        const chunk = this.chunk;
+        if (rec.chunk !== chunk) {
+          rec.chunk = chunk;
+          rec.ifc = this.rif;
+        }
         rec.hdr = p;
         rec.dataOffset = d;
         rec.caplen = caplen;
@@ -201,7 +208,7 @@ export class PcapDecoder implements Decoder {
       this.pos = p + 24;
       this.ready = true;
       this.fast = this.hdrLen === 16 && this.lengthsSwapped === 0;
-      this.fastMax = Math.min(this.maxCaplen, this.snapshot);
+      this.fastMax = this.fast ? Math.min(this.maxCaplen, this.snapshot) : -1;
       return READY;
     }
     const avail = this.end - p;

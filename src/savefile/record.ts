@@ -45,6 +45,8 @@ export class Chunk {
  */
 export class RecordIface {
   info: InterfaceInfo;
+  /** `info.linkType` (read by the records' `linkType` accessor with one load less). */
+  readonly linkType: number;
   little: boolean;
   /** pcap: nanoseconds per unit of the time stamp fraction (1000 or 1). */
   frac = 1000;
@@ -67,6 +69,7 @@ export class RecordIface {
 
   constructor(info: InterfaceInfo, little: boolean) {
     this.info = info;
+    this.linkType = info.linkType;
     this.little = little;
   }
 
@@ -212,7 +215,7 @@ export class Packet implements PacketRecord {
 
   /** Link type of the packet's interface. */
   get linkType(): number {
-    return this.ifc.info.linkType;
+    return this.ifc.linkType;
   }
 
   /** The packet's interface. */
