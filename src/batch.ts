@@ -118,8 +118,11 @@ export class PacketBatch implements Iterable<Packet> {
 }
 
 /**
- * Fills a {@link PacketBatch} packet by packet, copying each packet's bytes
- * into one growing buffer (used where libpcap hands packets over one at a time).
+ * Fills a {@link PacketBatch} packet by packet: either copying each packet's
+ * bytes into one growing buffer ({@link PacketBatchBuilder.add}, where libpcap
+ * hands packets over one at a time), or recording where each packet already
+ * lies in a buffer given to {@link PacketBatchBuilder.finish}
+ * ({@link PacketBatchBuilder.addAt}, for records walked in place).
  */
 export class PacketBatchBuilder {
   #bytes: Uint8Array;
@@ -131,8 +134,10 @@ export class PacketBatchBuilder {
   #seconds: Float64Array;
   #nanos: Float64Array;
 
+  /** Room for `packets` packets (it grows) and, for `add`, `bytes` bytes. */
   constructor(packets = 256, bytes = 65536) {
     this.#bytes = new Uint8Array(bytes);
+    packets = Math.max(1, packets);
     this.#offsets = new Uint32Array(packets);
     this.#caplens = new Uint32Array(packets);
     this.#lengths = new Uint32Array(packets);
@@ -145,10 +150,8 @@ export class PacketBatchBuilder {
     return this.#n;
   }
 
-  /** Adds a packet (its bytes are copied). */
+  /** Adds a packet, copying its bytes. */
   add(seconds: number, nanoseconds: number, length: number, data: Uint8Array): void {
-    const n = this.#n;
-    if (n === this.#offsets.length) this.#growColumns();
     const caplen = data.length;
     if (this.#used + caplen > this.#bytes.length) {
       const next = new Uint8Array(Math.max(this.#bytes.length * 2, this.#used + caplen));
@@ -156,20 +159,36 @@ export class PacketBatchBuilder {
       this.#bytes = next;
     }
     this.#bytes.set(data, this.#used);
-    this.#offsets[n] = this.#used;
+    this.addAt(this.#used, caplen, length, seconds, nanoseconds);
+    this.#used += caplen;
+  }
+
+  /** Adds a packet whose `caplen` bytes lie at `offset` of the buffer `finish` will get. */
+  addAt(
+    offset: number,
+    caplen: number,
+    length: number,
+    seconds: number,
+    nanoseconds: number,
+  ): void {
+    const n = this.#n;
+    if (n === this.#offsets.length) this.#growColumns();
+    this.#offsets[n] = offset;
     this.#caplens[n] = caplen;
     this.#lengths[n] = length;
     this.#seconds[n] = seconds;
     this.#nanos[n] = nanoseconds;
-    this.#used += caplen;
     this.#n = n + 1;
   }
 
-  /** The batch so far (the builder must not be used afterwards). */
-  finish(linkType: number): PacketBatch {
+  /**
+   * The batch so far, over `bytes` (packets added with `addAt`) or over the
+   * copies `add` made. The builder must not be used afterwards.
+   */
+  finish(linkType: number, bytes: Uint8Array = this.#bytes.subarray(0, this.#used)): PacketBatch {
     return new PacketBatch(
       linkType,
-      this.#bytes.subarray(0, this.#used),
+      bytes,
       this.#n,
       this.#offsets,
       this.#caplens,

@@ -19,30 +19,9 @@ import type { Ptr } from "../ffi/types.ts";
 import type { FieldReader } from "../ffi/layout.ts";
 import { cString, native, structs } from "./native.ts";
 import { Packet } from "./packet.ts";
-import { emptyBatch, PacketBatch, type PacketBatchBuilder } from "./batch.ts";
+import { emptyBatch, type PacketBatch, PacketBatchBuilder } from "./batch.ts";
 
 const TWO32 = 4294967296;
-
-/** Header field readers of `struct pcap_pkthdr` for this platform. */
-function headerReaders(): {
-  sec: FieldReader<number>;
-  frac: FieldReader<number>;
-  caplen: FieldReader<number>;
-  len: FieldReader<number>;
-  size: number;
-} {
-  const s = structs();
-  const ts = s.pcap_pkthdr.offsetOf("ts");
-  const sec = s.timeval.reader("tv_sec") as FieldReader<number>;
-  const frac = s.timeval.reader("tv_usec") as FieldReader<number>;
-  return {
-    sec: (v, b) => sec(v, b + ts),
-    frac: (v, b) => frac(v, b + ts),
-    caplen: s.pcap_pkthdr.reader("caplen") as FieldReader<number>,
-    len: s.pcap_pkthdr.reader("len") as FieldReader<number>,
-    size: s.pcap_pkthdr.size,
-  };
-}
 
 /**
  * Copies packet bytes out of libpcap's memory with no per-packet pointer
@@ -447,52 +426,26 @@ function recordsToBatch(
 ): PacketBatch {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const r = recordHeader();
-  let cap = Math.max(expected, 1);
-  let offsets = new Uint32Array(cap);
-  let caplens = new Uint32Array(cap);
-  let lengths = new Uint32Array(cap);
-  let seconds = new Float64Array(cap);
-  let nanos = new Float64Array(cap);
+  const batch = new PacketBatchBuilder(expected, 0);
   const scale = nano ? 1 : 1000;
   const end = bytes.length;
-  let n = 0;
   let off = 0;
   while (off + r.size <= end) {
     const caplen = r.caplen(v, off);
     const start = off + r.size;
     if (start + caplen > end) break;
-    if (n === cap) {
-      // More records than pcap_dispatch reported: cannot happen, but stay correct.
-      cap *= 2;
-      offsets = grown(offsets, new Uint32Array(cap));
-      caplens = grown(caplens, new Uint32Array(cap));
-      lengths = grown(lengths, new Uint32Array(cap));
-      seconds = grown(seconds, new Float64Array(cap));
-      nanos = grown(nanos, new Float64Array(cap));
-    }
-    offsets[n] = start;
-    caplens[n] = caplen;
-    lengths[n] = r.len(v, off);
-    seconds[n] = r.sec(v, off);
-    nanos[n] = r.frac(v, off) * scale;
-    n++;
+    batch.addAt(start, caplen, r.len(v, off), r.sec(v, off), r.frac(v, off) * scale);
     off = start + caplen;
   }
-  return new PacketBatch(linkType, bytes, n, offsets, caplens, lengths, seconds, nanos);
-}
-
-function grown<T extends Uint32Array | Float64Array>(from: T, to: T): T {
-  to.set(from);
-  return to;
+  return batch.finish(linkType, bytes);
 }
 
 /** Calls a JS function for each packet from `pcap_dispatch` / `pcap_loop`. */
 export class CallbackReader {
   #cb: { pointer: Ptr; close(): void } | null = null;
-  /** The header is read in place, through a view kept while its address repeats. */
+  /** The header is read in place, through views kept while its address repeats. */
   #hdrAddr = -1;
-  #hdrView: DataView | null = null;
-  #h = headerReaders();
+  #h = new HeaderWords();
   #copier = new Copier();
   #slab = new Slab();
   #target: ((p: Packet) => void) | null = null;
@@ -512,21 +465,20 @@ export class CallbackReader {
           const h = this.#h;
           if (hdr !== this.#hdrAddr) {
             const b = native().backend;
-            this.#hdrView = new DataView(b.unsafeView(b.fromAddress(hdr), h.size));
+            h.attach(b.unsafeView(b.fromAddress(hdr), h.size));
             this.#hdrAddr = hdr;
           }
-          const v = this.#hdrView!;
-          const caplen = h.caplen(v, 0);
-          const frac = h.frac(v, 0);
+          const caplen = h.caplen;
+          const frac = h.fraction;
           const bytes = this.#slab.take(caplen);
           if (caplen > 0) this.#copier.copy(bytes, data, caplen);
           this.delivered++;
           this.#target!(
             new Packet(
-              h.sec(v, 0),
+              h.seconds,
               this.#nano ? frac : frac * 1000,
               caplen,
-              h.len(v, 0),
+              h.length,
               bytes,
               this.#linkType,
             ),
@@ -572,7 +524,7 @@ export class CallbackReader {
   close(): void {
     this.#cb?.close();
     this.#cb = null;
-    this.#hdrView = null;
+    this.#h.detach();
     this.#hdrAddr = -1;
     this.#copier.reset();
   }
