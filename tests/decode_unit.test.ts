@@ -82,7 +82,7 @@ describe("decoder", () => {
     assert.equal(p3.udp!.checksumValid, true);
   });
 
-  test("decodeAt and decodeRecord decode in place", () => {
+  test("decode with an offset and decodeRecord decode in place", () => {
     const dec = new PacketDecoder();
     const frames = [
       udpFrame,
@@ -119,7 +119,7 @@ describe("decoder", () => {
     ];
     frames.forEach((f, i) => {
       const want = fields(decode(LinkType.EN10MB, f));
-      assert.deepEqual(fields(dec.decodeAt(LinkType.EN10MB, buf, at[i], f.length)), want);
+      assert.deepEqual(fields(dec.decode(LinkType.EN10MB, buf, at[i], f.length)), want);
       // a savefile-like record: read from bytes/dataOffset/caplen, data never touched
       const rec = {
         linkType: LinkType.EN10MB,
@@ -140,10 +140,10 @@ describe("decoder", () => {
       assert.deepEqual(fields(decodeRecord({ linkType: LinkType.EN10MB, data: f })), want);
     });
     // a reused decoder moving between a shared buffer and a single-packet one
-    assert.equal(dec.decodeAt(LinkType.EN10MB, buf, at[1], frames[1].length).tcp!.dstPort, 443);
+    assert.equal(dec.decode(LinkType.EN10MB, buf, at[1], frames[1].length).tcp!.dstPort, 443);
     assert.equal(dec.decode(LinkType.EN10MB, frames[0]).udp!.dstPort, 53);
     buf[at[1] + 14 + 20 + 3] = 80; // the shared buffer changed: fields are read afresh
-    assert.equal(dec.decodeAt(LinkType.EN10MB, buf, at[1], frames[1].length).tcp!.dstPort, 0x150);
+    assert.equal(dec.decode(LinkType.EN10MB, buf, at[1], frames[1].length).tcp!.dstPort, 0x150);
   });
 
   test("layers are found lazily and fields read on demand", () => {
@@ -261,7 +261,7 @@ describe("decoder", () => {
           // inside a buffer that holds more than the packet, the layers read through a DataView
           const big = new Uint8Array(2 * len + 2048).fill(0xee);
           big.set(p.data.subarray(0, len));
-          assert.equal(snap(dec.decodeAt(p.linkType, big, 0, len)), slow);
+          assert.equal(snap(dec.decode(p.linkType, big, 0, len)), slow);
           fast++;
         } finally {
           Packet.fastPath = true;

@@ -54,7 +54,7 @@ export { Dot11Type, IEEE80211 } from "./ieee80211.ts";
 export { ARP, ArpOp } from "./arp.ts";
 export { IPProtocol, IPv4, type IPv4Option } from "./ipv4.ts";
 export { IPv6 } from "./ipv6.ts";
-export { IPPayloadLayer } from "./transport.ts";
+export { IPPayloadLayer, PortLayer } from "./transport.ts";
 export { ICMPv4, ICMPv4Type } from "./icmpv4.ts";
 export { ICMPv6, ICMPv6Type, NDOptionType } from "./icmpv6.ts";
 export { TCP, TcpFlags, TcpOptionKind } from "./tcp.ts";

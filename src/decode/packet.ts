@@ -873,9 +873,20 @@ export interface DecodableRecord {
  * Decodes a packet record lazily (see {@link DecodableRecord}): like `decode(record.linkType,
  * record.data)`, but a savefile record is read straight from its buffer without making its
  * `data` view. The packet is valid as long as the record's bytes are.
+ *
+ * ```ts
+ * import { decodeRecord } from "@netcap/pcap/decode";
+ * import { readPacketsSync } from "@netcap/pcap/savefile";
+ *
+ * for (const rec of readPacketsSync(bytes)) console.log(decodeRecord(rec).summary());
+ * ```
  */
 export function decodeRecord(record: DecodableRecord): Packet {
-  const p = new Packet();
+  return pointAt(new Packet(), record);
+}
+
+/** Points `p` at a record's bytes: in place in its buffer when it exposes one. */
+function pointAt(p: Packet, record: DecodableRecord): Packet {
   const b = record.bytes;
   if (b !== undefined) {
     p.reset(record.linkType, b, record.dataOffset!, record.caplen!);
@@ -903,7 +914,10 @@ export function decodeRecord(record: DecodableRecord): Packet {
  */
 export class PacketDecoder {
   private readonly packet: Packet = new Packet();
-  /** Decodes `data[offset..offset+length)` into the shared packet view and returns it. */
+  /**
+   * Decodes `data[offset..offset+length)` into the shared packet view and returns it; with an
+   * offset, a packet inside a larger buffer is decoded in place (no subarray).
+   */
   decode(
     linkType: number,
     data: Uint8Array,
@@ -911,15 +925,6 @@ export class PacketDecoder {
     length: number = data.length - offset,
   ): Packet {
     this.packet.reset(linkType, data, offset, length);
-    return this.packet;
-  }
-
-  /**
-   * Same as {@link PacketDecoder.decode} with an explicit range: decodes
-   * `bytes[offset..offset+length)` (e.g. a packet inside a larger buffer) without a subarray.
-   */
-  decodeAt(linkType: number, bytes: Uint8Array, offset: number, length: number): Packet {
-    this.packet.reset(linkType, bytes, offset, length);
     return this.packet;
   }
 
@@ -939,12 +944,6 @@ export class PacketDecoder {
    * ```
    */
   decodeRecord(record: DecodableRecord): Packet {
-    const p = this.packet, b = record.bytes;
-    if (b !== undefined) p.reset(record.linkType, b, record.dataOffset!, record.caplen!);
-    else {
-      const d = record.data;
-      p.reset(record.linkType, d, 0, d.length);
-    }
-    return p;
+    return pointAt(this.packet, record);
   }
 }

@@ -5,7 +5,7 @@
  */
 import { readU16, readU32 } from "./bytes.ts";
 import { LayerType } from "./layer.ts";
-import { IPPayloadLayer } from "./transport.ts";
+import { PortLayer } from "./transport.ts";
 import type { IPv4 } from "./ipv4.ts";
 import type { IPv6 } from "./ipv6.ts";
 
@@ -39,7 +39,7 @@ const MAX_OPT = 40;
  * A TCP header. Options are parsed on first access of an option getter, without allocating.
  * Option getters return -1 when the option is absent.
  */
-export class TCP extends IPPayloadLayer {
+export class TCP extends PortLayer {
   /** Layer type tag. */
   readonly type: "TCP" = LayerType.TCP;
   private optParsed = false;
@@ -91,27 +91,8 @@ export class TCP extends IPPayloadLayer {
     ip: IPv4,
     v: DataView | null,
   ): void {
-    // (the buffer is often the same as for the previous packet: skip the store)
-    if (this.d !== data) this.packetData = this.d = data;
-    if (this.v !== v) this.v = v ?? null;
-    this.offset = this.o = offset;
-    this.end = this.e = this.wireEnd = end;
-    this.headerLength = hl;
-    this.truncated = false;
-    this.error = null;
-    if (this.ip !== ip) this.ip = ip;
-    this.fragment = false;
+    this.setFastView(data, offset, end, hl, ip, v);
     this.optParsed = false;
-  }
-  /** Source port. */
-  get srcPort(): number {
-    const v = this.v;
-    return v !== null ? v.getUint16(this.o) : readU16(this.d, this.o);
-  }
-  /** Destination port. */
-  get dstPort(): number {
-    const v = this.v;
-    return v !== null ? v.getUint16(this.o + 2) : readU16(this.d, this.o + 2);
   }
   /** Sequence number. */
   get seq(): number {

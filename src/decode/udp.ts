@@ -5,12 +5,12 @@
  */
 import { readU16 } from "./bytes.ts";
 import { LayerType } from "./layer.ts";
-import { IPPayloadLayer } from "./transport.ts";
+import { PortLayer } from "./transport.ts";
 import type { IPv4 } from "./ipv4.ts";
 import type { IPv6 } from "./ipv6.ts";
 
 /** A UDP header. */
-export class UDP extends IPPayloadLayer {
+export class UDP extends PortLayer {
   /** Layer type tag. */
   readonly type: "UDP" = LayerType.UDP;
 
@@ -51,26 +51,7 @@ export class UDP extends IPPayloadLayer {
   }
   /** Sets up a view of a complete datagram ending at `end`. @internal */
   setFast(data: Uint8Array, offset: number, end: number, ip: IPv4, v: DataView | null): void {
-    // (the buffer is often the same as for the previous packet: skip the store)
-    if (this.d !== data) this.packetData = this.d = data;
-    if (this.v !== v) this.v = v ?? null;
-    this.offset = this.o = offset;
-    this.end = this.e = this.wireEnd = end;
-    this.headerLength = 8;
-    this.truncated = false;
-    this.error = null;
-    if (this.ip !== ip) this.ip = ip;
-    this.fragment = false;
-  }
-  /** Source port. */
-  get srcPort(): number {
-    const v = this.v;
-    return v !== null ? v.getUint16(this.o) : readU16(this.d, this.o);
-  }
-  /** Destination port. */
-  get dstPort(): number {
-    const v = this.v;
-    return v !== null ? v.getUint16(this.o + 2) : readU16(this.d, this.o + 2);
+    this.setFastView(data, offset, end, 8, ip, v);
   }
   /** Length field (header + data). */
   get length(): number {
