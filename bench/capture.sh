@@ -19,6 +19,7 @@
 # Raw results: bench/out/capture_results.jsonl. Takes about 2-3 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/_veth.sh
 
 OUT=bench/out
 DENO=${DENO:-node_modules/.bin/deno}
@@ -84,19 +85,7 @@ else
     ip netns del "$NSB" 2>/dev/null || true
   }
   trap cleanup EXIT
-  ip netns add "$NSA"
-  ip netns add "$NSB"
-  ip link add "${TAG}A" type veth peer name "${TAG}B"
-  ip link set "${TAG}A" netns "$NSA"
-  ip link set "${TAG}B" netns "$NSB"
-  ip -n "$NSA" link set "${TAG}A" name vA
-  ip -n "$NSB" link set "${TAG}B" name vB
-  for ns in "$NSA" "$NSB"; do
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-    ip -n "$ns" link set lo up
-  done
-  ip -n "$NSA" link set vA up
-  ip -n "$NSB" link set vB up
+  make_veth_pair "$TAG"
   inA() { run_nice ip netns exec "$NSA" "$@"; }
   inB() { run_nice ip netns exec "$NSB" "$@"; }
 

@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 for section in bench/*.sh; do
-  [ "$section" = bench/run.sh ] && continue
+  case $section in bench/run.sh | bench/_*) continue ;; esac
   echo "=== $section ==="
   bash "$section"
 done

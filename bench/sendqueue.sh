@@ -22,6 +22,7 @@
 # PARTS ("1 2 3": which parts to run). Raw results: bench/out/sendqueue_results.jsonl; a table at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/_veth.sh
 
 OUT=bench/out
 DENO=${DENO:-node_modules/.bin/deno}
@@ -68,19 +69,7 @@ cleanup() {
   ip netns del "$NSB" 2>/dev/null || true
 }
 trap cleanup EXIT
-ip netns add "$NSA"
-ip netns add "$NSB"
-ip link add "${TAG}A" type veth peer name "${TAG}B"
-ip link set "${TAG}A" netns "$NSA"
-ip link set "${TAG}B" netns "$NSB"
-ip -n "$NSA" link set "${TAG}A" name vA
-ip -n "$NSB" link set "${TAG}B" name vB
-for ns in "$NSA" "$NSB"; do
-  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-  ip -n "$ns" link set lo up
-done
-ip -n "$NSA" link set vA up
-ip -n "$NSB" link set vB up
+make_veth_pair "$TAG"
 inA() { ip netns exec "$NSA" "$@"; }
 inB() { ip netns exec "$NSB" "$@"; }
 # The command line that runs bench/sendqueue_bench.ts with a runtime (no spaces in paths).
