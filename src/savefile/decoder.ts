@@ -21,6 +21,7 @@ import type {
   SectionInfo,
 } from "./types.ts";
 import type { Packet } from "./record.ts";
+import { Chunk } from "./record.ts";
 
 /** More bytes are needed. */
 export const NEED = 0;
@@ -29,26 +30,53 @@ export const RECORD = 1;
 /** The header phase finished. */
 export const READY = 2;
 
-/** A savefile decoder (pcap or pcapng). */
-export interface Decoder {
-  buf: Uint8Array;
-  pos: number;
-  end: number;
-  base: number;
-  need: number;
-  ready: boolean;
-  setBuffer(buf: Uint8Array, pos: number, end: number, base: number): void;
-  next(rec: Packet): number;
-  finish(): void;
-  info(): SavefileInfo;
-  sections: SectionInfo[];
-  interfaces: InterfaceInfo[];
-  nameResolution: NameResolutionBlock[];
-  statistics: InterfaceStatistics[];
-  customBlocks: CustomBlock[];
-  decryptionSecrets: DecryptionSecrets[];
-  blankInterface: InterfaceInfo;
+/**
+ * A savefile decoder (pcap or pcapng): the buffer it reads, the facts it
+ * collects, and the driver-facing methods the two formats share.
+ */
+export abstract class Decoder {
+  buf: Uint8Array = EMPTY;
+  view: DataView = new DataView(EMPTY.buffer);
+  /** The records' view of the buffer (one per `setBuffer`). */
+  chunk: Chunk = new Chunk(EMPTY, null, 0);
+  pos = 0;
+  end = 0;
+  base = 0;
+  need = 0;
+  ready = false;
+  sections: SectionInfo[] = [];
+  interfaces: InterfaceInfo[] = [];
+  nameResolution: NameResolutionBlock[] = [];
+  statistics: InterfaceStatistics[] = [];
+  customBlocks: CustomBlock[] = [];
+  decryptionSecrets: DecryptionSecrets[] = [];
+  abstract blankInterface: InterfaceInfo;
+  /** The file's facts, once its header has been read. */
+  protected savefileInfo: SavefileInfo | null = null;
+
+  /** Points the decoder at `buf[pos, end)`, whose first byte is at file offset `base`. */
+  setBuffer(buf: Uint8Array, pos: number, end: number, base: number): void {
+    if (buf !== this.buf) {
+      this.buf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    this.chunk = new Chunk(buf, this.view, base);
+    this.pos = pos;
+    this.end = end;
+    this.base = base;
+  }
+
+  /** The file's facts (after the header phase). */
+  info(): SavefileInfo {
+    if (!this.savefileInfo) throw new Error("header not read");
+    return this.savefileInfo;
+  }
+
+  abstract next(rec: Packet): number;
+  abstract finish(): void;
 }
+
+const EMPTY = new Uint8Array(0);
 
 /** Mutable interface description used while reading. */
 export type MutableInterface = { -readonly [K in keyof InterfaceInfo]: InterfaceInfo[K] } & {

@@ -7,22 +7,19 @@
  */
 
 import { PcapFormatError } from "../errors.ts";
-import type {
-  CustomBlock,
-  DecryptionSecrets,
-  InterfaceInfo,
-  InterfaceStatistics,
-  NameResolutionBlock,
-  SavefileInfo,
-  SectionInfo,
-} from "./types.ts";
+import type { InterfaceInfo } from "./types.ts";
 import { PcapMagic } from "./types.ts";
 import type { Packet } from "./record.ts";
-import { Chunk, RecordIface } from "./record.ts";
-import type { Decoder } from "./decoder.ts";
-import { linkTypeToDlt, maxSnaplenFor, NEED, newInterface, READY, RECORD } from "./decoder.ts";
-
-const EMPTY = new Uint8Array(0);
+import { RecordIface } from "./record.ts";
+import {
+  Decoder,
+  linkTypeToDlt,
+  maxSnaplenFor,
+  NEED,
+  newInterface,
+  READY,
+  RECORD,
+} from "./decoder.ts";
 
 /** Which pcap magic `m` (read little-endian) is, or null. */
 export function pcapMagicOf(
@@ -38,16 +35,7 @@ export function pcapMagicOf(
 }
 
 /** Decoder for classic pcap files. */
-export class PcapDecoder implements Decoder {
-  buf: Uint8Array = EMPTY;
-  view: DataView = new DataView(EMPTY.buffer);
-  /** The records' view of the buffer (one per `setBuffer`). */
-  chunk: Chunk = new Chunk(EMPTY, null, 0);
-  pos = 0;
-  end = 0;
-  base = 0;
-  need = 0;
-  ready = false;
+export class PcapDecoder extends Decoder {
   little = true;
   nano = false;
   modified = false;
@@ -66,36 +54,14 @@ export class PcapDecoder implements Decoder {
   fastMax = -1;
   /** The records' interface (byte order, time stamp unit). */
   rif: RecordIface;
-  #info: SavefileInfo | null = null;
   iface: InterfaceInfo;
-  sections: SectionInfo[] = [];
-  interfaces: InterfaceInfo[] = [];
-  nameResolution: NameResolutionBlock[] = [];
-  statistics: InterfaceStatistics[] = [];
-  customBlocks: CustomBlock[] = [];
-  decryptionSecrets: DecryptionSecrets[] = [];
-  blankInterface: InterfaceInfo;
+  override blankInterface: InterfaceInfo;
 
   constructor() {
+    super();
     this.iface = newInterface(0, 0, 0, 0, 0, 0);
     this.blankInterface = this.iface;
     this.rif = new RecordIface(this.iface, true);
-  }
-
-  setBuffer(buf: Uint8Array, pos: number, end: number, base: number): void {
-    if (buf !== this.buf) {
-      this.buf = buf;
-      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    this.chunk = new Chunk(buf, this.view, base);
-    this.pos = pos;
-    this.end = end;
-    this.base = base;
-  }
-
-  info(): SavefileInfo {
-    if (!this.#info) throw new Error("header not read");
-    return this.#info;
   }
 
   next(rec: Packet): number {
@@ -191,7 +157,7 @@ export class PcapDecoder implements Decoder {
         options: [],
         interfaces: [iface],
       });
-      this.#info = {
+      this.savefileInfo = {
         format: "pcap",
         byteOrder: le ? "little" : "big",
         versionMajor: major,

@@ -9,14 +9,10 @@
 
 import { PcapFormatError } from "../errors.ts";
 import type {
-  CustomBlock,
-  DecryptionSecrets,
   InterfaceInfo,
   InterfaceStatistics,
-  NameResolutionBlock,
   NameResolutionRecord,
   PcapngOption,
-  SavefileInfo,
   SectionInfo,
   Timestamp,
 } from "./types.ts";
@@ -31,11 +27,10 @@ import {
   textOption,
 } from "./options.ts";
 import type { Packet } from "./record.ts";
-import { Chunk, convertTimestamp, RecordIface, tsNanos, tsSeconds } from "./record.ts";
-import type { Decoder, MutableInterface } from "./decoder.ts";
-import { maxSnaplenFor, NEED, newInterface, READY, RECORD } from "./decoder.ts";
+import { convertTimestamp, RecordIface, tsNanos, tsSeconds } from "./record.ts";
+import type { MutableInterface } from "./decoder.ts";
+import { Decoder, maxSnaplenFor, NEED, newInterface, READY, RECORD } from "./decoder.ts";
 
-const EMPTY = new Uint8Array(0);
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const SHB_INSANE_MAX = 1024 * 1024;
 const INITIAL_MAX_BLOCKSIZE = 16 * 1024 * 1024;
@@ -45,16 +40,7 @@ type MutableSection = { -readonly [K in keyof SectionInfo]: SectionInfo[K] } & {
 };
 
 /** Decoder for pcapng files. */
-export class PcapngDecoder implements Decoder {
-  buf: Uint8Array = EMPTY;
-  view: DataView = new DataView(EMPTY.buffer);
-  /** The records' view of the buffer (one per `setBuffer`). */
-  chunk: Chunk = new Chunk(EMPTY, null, 0);
-  pos = 0;
-  end = 0;
-  base = 0;
-  need = 0;
-  ready = false;
+export class PcapngDecoder extends Decoder {
   /** 0: first SHB, 1: looking for the first IDB, 2: reading packets. */
   state = 0;
   little = true;
@@ -62,30 +48,7 @@ export class PcapngDecoder implements Decoder {
   /** The current section's interfaces, by id. */
   ifaces: RecordIface[] = [];
   section: MutableSection | null = null;
-  sections: SectionInfo[] = [];
-  interfaces: InterfaceInfo[] = [];
-  nameResolution: NameResolutionBlock[] = [];
-  statistics: InterfaceStatistics[] = [];
-  customBlocks: CustomBlock[] = [];
-  decryptionSecrets: DecryptionSecrets[] = [];
-  blankInterface: InterfaceInfo = newInterface(0, 0, 0, -1, 0, 0);
-  #info: SavefileInfo | null = null;
-
-  setBuffer(buf: Uint8Array, pos: number, end: number, base: number): void {
-    if (buf !== this.buf) {
-      this.buf = buf;
-      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    }
-    this.chunk = new Chunk(buf, this.view, base);
-    this.pos = pos;
-    this.end = end;
-    this.base = base;
-  }
-
-  info(): SavefileInfo {
-    if (!this.#info) throw new Error("header not read");
-    return this.#info;
-  }
+  override blankInterface: InterfaceInfo = newInterface(0, 0, 0, -1, 0, 0);
 
   #fail(at: number, reason: string): never {
     throw new PcapFormatError(this.base + at, reason);
@@ -625,7 +588,7 @@ export class PcapngDecoder implements Decoder {
   #setInfo(): void {
     const s = this.sections[0];
     const first = this.interfaces[0] as InterfaceInfo | undefined;
-    this.#info = {
+    this.savefileInfo = {
       format: "pcapng",
       byteOrder: s.byteOrder,
       versionMajor: s.versionMajor,
