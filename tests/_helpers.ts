@@ -55,3 +55,61 @@ export async function loopbackUdp(): Promise<LoopbackUdp> {
     },
   };
 }
+
+/** What can be iterated like a capture (for the idle-wait measurements). */
+interface Waitable extends AsyncIterable<unknown> {
+  packets(options: { signal: AbortSignal }): AsyncIterable<unknown>;
+  close(): void;
+}
+
+/**
+ * Iterates `cap` (on which nothing arrives) for 600 ms while a 5 ms interval timer runs, then
+ * closes it: the largest timer gap and how long close() took to end the iteration, in ms.
+ */
+export async function idleWaitThenClose(
+  cap: Waitable,
+): Promise<{ worstGap: number; closeMs: number }> {
+  let ended = 0;
+  const reading = (async () => {
+    for await (const _ of cap) { /* nothing comes */ }
+    ended = performance.now();
+  })();
+  let last = performance.now();
+  let worstGap = 0;
+  const iv = setInterval(() => {
+    const now = performance.now();
+    worstGap = Math.max(worstGap, now - last);
+    last = now;
+  }, 5);
+  await new Promise((r) => setTimeout(r, 600));
+  clearInterval(iv);
+  const closedAt = performance.now();
+  cap.close();
+  await reading;
+  return { worstGap, closeMs: ended - closedAt };
+}
+
+/**
+ * Iterates `cap.packets({ signal })` (nothing arrives), aborts after 200 ms: what the iteration
+ * threw (null if it ended quietly) and how long after the abort it ended, in ms.
+ */
+export async function idleWaitThenAbort(
+  cap: Waitable,
+): Promise<{ error: unknown; abortMs: number }> {
+  const ac = new AbortController();
+  let endedAt = 0;
+  const reading = (async () => {
+    try {
+      for await (const _ of cap.packets({ signal: ac.signal })) { /* nothing */ }
+      return null;
+    } catch (e) {
+      endedAt = performance.now();
+      return e;
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 200));
+  const abortedAt = performance.now();
+  ac.abort();
+  const error = await reading;
+  return { error, abortMs: endedAt - abortedAt };
+}

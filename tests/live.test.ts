@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LiveCapture, openDead, openLive, openOffline, type Packet, PcapError } from "../mod.ts";
 import { createVethPair, frame, hex, netnsUnavailable, run, runtimeCommand } from "./_netns.ts";
-import { repoRoot } from "./_helpers.ts";
+import { idleWaitThenAbort, idleWaitThenClose, repoRoot } from "./_helpers.ts";
 
 const skip = netnsUnavailable() ?? false;
 
@@ -120,50 +120,20 @@ describe("live capture", { skip }, () => {
 
   test("idle wait: a 5 ms timer never gaps > 20 ms, and close() ends the wait within 50 ms", async () => {
     const cap = openLive("lo", { filter: "ether proto 0x88b6", timeout: 1000 });
-    let ended = 0;
-    const reading = (async () => {
-      for await (const _ of cap) { /* nothing comes */ }
-      ended = performance.now();
-    })();
-    let last = performance.now();
-    let worst = 0;
-    const iv = setInterval(() => {
-      const now = performance.now();
-      worst = Math.max(worst, now - last);
-      last = now;
-    }, 5);
-    await new Promise((r) => setTimeout(r, 600));
-    clearInterval(iv);
-    const closedAt = performance.now();
-    cap.close();
-    await reading;
-    assert.ok(worst <= 20, `largest timer gap ${worst.toFixed(1)} ms`);
+    const { worstGap, closeMs } = await idleWaitThenClose(cap);
+    assert.ok(worstGap <= 20, `largest timer gap ${worstGap.toFixed(1)} ms`);
     assert.ok(
-      ended - closedAt <= 50,
-      `close() took ${(ended - closedAt).toFixed(1)} ms to end the wait`,
+      closeMs <= 50,
+      `close() took ${closeMs.toFixed(1)} ms to end the wait`,
     );
     assert.equal(cap.closed, true);
   });
 
   test("idle wait: abort ends the wait within 50 ms with the signal's reason", async () => {
     const cap = openLive("lo", { filter: "ether proto 0x88b6", timeout: 1000 });
-    const ac = new AbortController();
-    let endedAt = 0;
-    const reading = (async () => {
-      try {
-        for await (const _ of cap.packets({ signal: ac.signal })) { /* nothing */ }
-        return null;
-      } catch (e) {
-        endedAt = performance.now();
-        return e;
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 200));
-    const abortedAt = performance.now();
-    ac.abort();
-    const err = await reading;
+    const { error: err, abortMs } = await idleWaitThenAbort(cap);
     assert.ok(err instanceof Error && err.name === "AbortError", `got ${err}`);
-    assert.ok(endedAt - abortedAt <= 50, `abort took ${(endedAt - abortedAt).toFixed(1)} ms`);
+    assert.ok(abortMs <= 50, `abort took ${abortMs.toFixed(1)} ms`);
     // The handle is still usable after an aborted iteration, and blocking again.
     assert.equal(cap.nonblocking, false);
     cap.close();

@@ -16,6 +16,7 @@ import {
   PcapError,
 } from "../../mod.ts";
 import { pcapStructs } from "../../ffi/structs.ts";
+import { idleWaitThenAbort, idleWaitThenClose } from "../_helpers.ts";
 
 const HEADERS = 14 + 20 + 8; // Ethernet (lo is EN10MB) + IPv4 + UDP
 
@@ -217,27 +218,11 @@ describe("builtin wpcap.dll: live capture on the loopback device", () => {
 
   test("idle wait: timers keep running, and close() ends the wait promptly", async () => {
     const cap = openLive(loopback(), { filter: "ether proto 0x88b6", timeout: 1000 });
-    let ended = 0;
-    const reading = (async () => {
-      for await (const _ of cap) { /* nothing comes */ }
-      ended = performance.now();
-    })();
-    let last = performance.now();
-    let worst = 0;
-    const iv = setInterval(() => {
-      const now = performance.now();
-      worst = Math.max(worst, now - last);
-      last = now;
-    }, 5);
-    await new Promise((r) => setTimeout(r, 600));
-    clearInterval(iv);
-    const closedAt = performance.now();
-    cap.close();
-    await reading;
-    assert.ok(worst <= 60, `largest timer gap ${worst.toFixed(1)} ms`);
+    const { worstGap, closeMs } = await idleWaitThenClose(cap);
+    assert.ok(worstGap <= 60, `largest timer gap ${worstGap.toFixed(1)} ms`);
     assert.ok(
-      ended - closedAt <= 150, // (includes pcap_close in the host libpcap: 20-40 ms measured)
-      `close() took ${(ended - closedAt).toFixed(1)} ms to end the wait`,
+      closeMs <= 150, // (includes pcap_close in the host libpcap: 20-40 ms measured)
+      `close() took ${closeMs.toFixed(1)} ms to end the wait`,
     );
     assert.equal(cap.closed, true);
     assert.throws(() => cap.next(), (e: unknown) => e instanceof PcapError && e.code === "CLOSED");
@@ -245,23 +230,9 @@ describe("builtin wpcap.dll: live capture on the loopback device", () => {
 
   test("idle wait: abort ends it promptly with the signal's reason; blocking mode restored", async () => {
     const cap = openLive(loopback(), { filter: "ether proto 0x88b6", timeout: 1000 });
-    const ac = new AbortController();
-    let endedAt = 0;
-    const reading = (async () => {
-      try {
-        for await (const _ of cap.packets({ signal: ac.signal })) { /* nothing */ }
-        return null;
-      } catch (e) {
-        endedAt = performance.now();
-        return e;
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 200));
-    const abortedAt = performance.now();
-    ac.abort();
-    const err = await reading;
+    const { error: err, abortMs } = await idleWaitThenAbort(cap);
     assert.ok(err instanceof Error && err.name === "AbortError", `got ${err}`);
-    assert.ok(endedAt - abortedAt <= 100, `abort took ${(endedAt - abortedAt).toFixed(1)} ms`);
+    assert.ok(abortMs <= 100, `abort took ${abortMs.toFixed(1)} ms`);
     assert.equal(cap.nonblocking, false);
     cap.close();
   });
