@@ -20,7 +20,15 @@ import { DEFAULT_PORT } from "./protocol.ts";
 import { servedInProcess } from "./inprocess.ts";
 import type { ParsedSource } from "./source.ts";
 
-/** `PCAP_OPENFLAG_*`: the `flags` bits of `pcap_open`. */
+/**
+ * `PCAP_OPENFLAG_*`: the `flags` bits of `pcap_open` (library route only).
+ *
+ * ```ts
+ * import { open, OpenFlag } from "@netcap/pcap/remote";
+ *
+ * const cap = await open("rpcap://10.0.0.2/eth0", { openFlags: OpenFlag.NOCAPTURE_RPCAP });
+ * ```
+ */
 export const OpenFlag: {
   /** `PCAP_OPENFLAG_PROMISCUOUS`: promiscuous mode. */
   readonly PROMISCUOUS: 1;
@@ -40,7 +48,15 @@ export const OpenFlag: {
   MAX_RESPONSIVENESS: 16,
 };
 
-/** `RPCAP_RMTAUTH_*`: the `type` of `struct pcap_rmtauth`. */
+/**
+ * `RPCAP_RMTAUTH_*`: the `type` of `struct pcap_rmtauth`.
+ *
+ * ```ts
+ * import { RemoteAuthType } from "@netcap/pcap/remote";
+ *
+ * console.log(RemoteAuthType.PASSWORD); // 1
+ * ```
+ */
 export const RemoteAuthType: {
   /** `RPCAP_RMTAUTH_NULL`: no authentication. */
   readonly NULL: 0;
@@ -48,7 +64,16 @@ export const RemoteAuthType: {
   readonly PASSWORD: 1;
 } = { NULL: 0, PASSWORD: 1 };
 
-/** Which client serves an `rpcap://` source: libpcap's (`library`) or this package's. */
+/**
+ * Which client serves an `rpcap://` source: libpcap's (`library`) or this package's.
+ *
+ * ```ts
+ * import { open } from "@netcap/pcap/remote";
+ *
+ * const cap = await open("rpcap://10.0.0.2/eth0", { via: "typescript" });
+ * console.log(cap.via); // "typescript"
+ * ```
+ */
 export type RemoteRoute = "library" | "typescript";
 
 /** Read timeout given to `pcap_open` when none is asked for, in milliseconds. */
@@ -73,6 +98,13 @@ const DEFAULT_BATCH = 1024;
  *   batch unless `maxPackets` says otherwise.
  * - libpcap starts the remote capture on the first read; a filter set before
  *   that goes with the start request.
+ *
+ * ```ts
+ * import { LibraryRemoteCapture, open } from "@netcap/pcap/remote";
+ *
+ * const cap = await open("rpcap://10.0.0.2/eth0"); // Npcap, or a remote-enabled libpcap
+ * if (cap instanceof LibraryRemoteCapture) console.log(cap.source, cap.via);
+ * ```
  */
 export class LibraryRemoteCapture extends LiveCapture {
   /** The source string it was opened with (`rpcap://host:port/device`). */

@@ -57,7 +57,18 @@ import { programFromInstructions } from "./bpf.ts";
 /** Checks a user name and password; may be async. */
 export type Authenticator = (username: string, password: string) => boolean | Promise<boolean>;
 
-/** Active mode (`rpcapd -a host,port`): the server connects to a listening client. */
+/**
+ * Active mode (`rpcapd -a host,port`): the server connects to a listening client.
+ *
+ * ```ts
+ * import { serveRemote } from "@netcap/pcap/remote";
+ *
+ * const server = await serveRemote({
+ *   auth: { alice: "secret" },
+ *   active: { host: "collector.example", port: 2003 },
+ * });
+ * ```
+ */
 export interface ActiveServeOptions {
   /** The client's host name or address. */
   readonly host: string;
