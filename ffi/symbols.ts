@@ -499,6 +499,33 @@ export const libcSymbols = {
     "i32",
     { optional: true },
   ),
+  socket: fn("int socket(int domain, int type, int protocol)", ["i32", "i32", "i32"], "i32", {
+    optional: true,
+  }),
+  setsockopt: fn(
+    "int setsockopt(int sockfd, int level, int optname, const void *optval, socklen_t optlen)",
+    ["i32", "i32", "i32", "buffer", "u32"],
+    "i32",
+    { optional: true },
+  ),
+  bind: fn(
+    "int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen)",
+    ["i32", "buffer", "u32"],
+    "i32",
+    { optional: true },
+  ),
+  mmap: fn(
+    "void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t offset)",
+    ["usize", "usize", "i32", "i32", "i32", "i64"],
+    "usize",
+    { optional: true },
+  ),
+  munmap: fn("int munmap(void *addr, size_t length)", ["usize", "usize"], "i32", {
+    optional: true,
+  }),
+  if_nametoindex: fn("unsigned int if_nametoindex(const char *ifname)", ["buffer"], "u32", {
+    optional: true,
+  }),
   dlopen: fn("void *dlopen(const char *filename, int flags)", ["buffer", "i32"], "ptr", {
     optional: true,
   }),

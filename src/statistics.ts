@@ -10,13 +10,19 @@
  * ```
  *
  * Where the library has the statistics mode (WinPcap, Npcap) the driver
- * counts and no packet reaches user space. Elsewhere the counting is done
- * here, as cheaply as libpcap allows: a capture with the smallest snapshot
- * length the filter allows (1 byte without a filter; see {@link filterSnaplen}), the filter in
- * the kernel and a read timeout of a quarter interval (at most 100 ms) so that libpcap hands
- * over packets in large blocks, read through the batch path
- * (`batches()`), summing each record header's length field (`len`) so no
- * payload is copied.
+ * counts and no packet reaches user space (`counter: "driver"`). Elsewhere the counting is
+ * done here:
+ * - on Linux, for Ethernet-like devices (`counter: "ring"`): a packet socket with a
+ *   `TPACKET_V3` ring of our own, the filter (compiled by libpcap on the device's handle) in
+ *   the kernel keeping one byte of each packet, and the packets' headers summed in place in
+ *   the shared ring, with no call per packet;
+ * - otherwise (`counter: "libpcap"`, or `ring: false`): a libpcap capture with the smallest
+ *   snapshot length the filter allows (1 byte without a filter; see {@link filterSnaplen}),
+ *   the filter in the kernel, read through the batch path, summing each record header's
+ *   length field (`len`) so no payload is copied.
+ *
+ * Both read with a timeout of a quarter interval (10 to 100 ms), so that the kernel hands
+ * packets over in large blocks.
  *
  * What `bytes` counts: the length of each frame as libpcap reports it (the
  * `len` of its record header: link-layer header and payload, without
@@ -30,9 +36,12 @@
 
 import type { Ptr } from "../ffi/types.ts";
 import { handlePointer, type LiveCapture, statusError } from "./capture.ts";
+import { LinkType } from "./dlt.ts";
 import { ErrorCode, PcapError } from "./errors.ts";
+import type { BpfInstruction } from "./filter.ts";
 import { native } from "./native.ts";
 import { openLive } from "./open.ts";
+import { PacketRing } from "./packet_ring.ts";
 import { BatchReader } from "./reader.ts";
 import type { Packet } from "./packet.ts";
 import { sleep, waitReadable, Waker } from "./wait.ts";
@@ -54,6 +63,12 @@ export interface StatisticsOptions {
   readonly promiscuous?: boolean;
   /** Kernel buffer size for the user-space counting path (default 16 MiB). */
   readonly bufferSize?: number;
+  /**
+   * Linux, Ethernet-like devices, user-space counting: read the kernel's packet ring
+   * directly (default `true`: no call per packet) or, with `false`, through libpcap's read
+   * loop like every other system. Both give the same counts.
+   */
+  readonly ring?: boolean;
   /**
    * `"auto"` (default): the driver's statistics mode where the library has
    * it, else counting here; `"native"`: the driver's or a `NOT_SUPPORTED`
@@ -78,6 +93,12 @@ export interface Statistics extends AsyncIterable<StatisticsSample> {
   readonly native: boolean;
   /** The interval in milliseconds. */
   readonly interval: number;
+  /**
+   * Who counts: `"driver"` (the statistics mode of WinPcap's or Npcap's driver), `"ring"`
+   * (here, from a Linux packet ring of our own: the filter in the kernel, no call per packet)
+   * or `"libpcap"` (here, from libpcap's read loop).
+   */
+  readonly counter: "driver" | "ring" | "libpcap";
   /**
    * Stops counting. The iteration yields the packets read up to now as a last
    * (partial) sample, then ends quietly. Idempotent.
@@ -124,10 +145,76 @@ export function readTimeout(interval: number): number {
   return Math.max(10, Math.min(100, Math.floor(interval / 4)));
 }
 
+/** Packets and bytes per interval, by time stamp, from `start` on (the user-space paths). */
+class Intervals {
+  #start: number;
+  #interval: number;
+  #packets: number[] = [];
+  #bytes: number[] = [];
+  /** The first interval not yet taken. */
+  #next = 0;
+  /** When the first open interval ends (ms since the epoch). */
+  due: number;
+
+  constructor(start: number, interval: number) {
+    this.#start = start;
+    this.#interval = interval;
+    this.due = start + interval;
+  }
+
+  /** Counts one packet with time stamp `ms` (since the epoch) and `length` bytes. */
+  add(ms: number, length: number): void {
+    let k = Math.floor((ms - this.#start) / this.#interval) - this.#next;
+    // A packet that comes up after its interval was taken counts in the oldest open one.
+    if (k < 0) k = 0;
+    const packets = this.#packets;
+    while (packets.length <= k) {
+      packets.push(0);
+      this.#bytes.push(0);
+    }
+    packets[k]++;
+    this.#bytes[k] += length;
+  }
+
+  /** Counts packets in the oldest open interval. */
+  addOldest(packets: number, bytes: number): void {
+    if (this.#packets.length === 0) {
+      this.#packets.push(0);
+      this.#bytes.push(0);
+    }
+    this.#packets[0] += packets;
+    this.#bytes[0] += bytes;
+  }
+
+  /** The oldest open interval's sample; the next one becomes the oldest. */
+  take(): StatisticsSample {
+    const sample = {
+      timestamp: this.due,
+      packets: this.#packets.shift() ?? 0,
+      bytes: this.#bytes.shift() ?? 0,
+    };
+    this.#next++;
+    this.due += this.#interval;
+    return sample;
+  }
+
+  /** Every remaining sample up to the interval holding `now` (the last one partial). */
+  *flush(now: number): Generator<StatisticsSample, void, undefined> {
+    const last = Math.max(
+      this.#next + this.#packets.length - 1,
+      Math.floor((now - this.#start) / this.#interval),
+    );
+    while (this.#next <= last) yield this.take();
+  }
+}
+
 class Engine implements Statistics {
   readonly native: boolean;
+  readonly counter: "driver" | "ring" | "libpcap";
   readonly interval: number;
-  #capture: LiveCapture;
+  /** The libpcap capture counted from, or null when counting from a ring of our own. */
+  #capture: LiveCapture | null;
+  #ring: PacketRing | null;
   #signal: AbortSignal | undefined;
   #closed = false;
   #iterated = false;
@@ -135,8 +222,15 @@ class Engine implements Statistics {
   #start: number;
   #waker: Waker | null = null;
 
-  constructor(capture: LiveCapture, isNative: boolean, interval: number, signal?: AbortSignal) {
-    this.#capture = capture;
+  constructor(
+    source: LiveCapture | PacketRing,
+    isNative: boolean,
+    interval: number,
+    signal?: AbortSignal,
+  ) {
+    this.#ring = source instanceof PacketRing ? source : null;
+    this.#capture = source instanceof PacketRing ? null : source;
+    this.counter = isNative ? "driver" : this.#ring ? "ring" : "libpcap";
     this.native = isNative;
     this.interval = interval;
     this.#signal = signal;
@@ -147,12 +241,13 @@ class Engine implements Statistics {
     if (this.#closed) return;
     this.#closed = true;
     if (!this.#iterated) {
-      this.#capture.close();
+      this.#capture?.close();
+      this.#ring?.close();
       return;
     }
     this.#wake();
     this.#waker?.wake();
-    if (!this.#capture.closed) this.#capture.breakLoop();
+    if (this.#capture && !this.#capture.closed) this.#capture.breakLoop();
   }
 
   [Symbol.dispose](): void {
@@ -163,6 +258,7 @@ class Engine implements Statistics {
     if (this.#iterated) throw new TypeError("A Statistics object can be iterated only once");
     this.#iterated = true;
     if (this.native) return this.#driver();
+    if (this.#ring) return this.#ringCount(this.#ring);
     // Counting from the record headers in place (no packet object per packet) where the
     // memory-stream batch path exists and the capture can be waited on; else from packets.
     const n = native();
@@ -173,7 +269,7 @@ class Engine implements Statistics {
   }
 
   async *#driver(): AsyncGenerator<StatisticsSample, void, undefined> {
-    const cap = this.#capture;
+    const cap = this.#capture!;
     try {
       if (this.#closed) return;
       for await (const batch of cap.batches({ signal: this.#signal })) {
@@ -193,87 +289,104 @@ class Engine implements Statistics {
 
   /** Counting from the records in place (UNIX): waits on the capture's descriptor. */
   async *#fast(counter: BatchReader): AsyncGenerator<StatisticsSample, void, undefined> {
-    const cap = this.#capture;
-    const signal = this.#signal;
-    const interval = this.interval;
-    const start = this.#start;
-    const holdMs = readTimeout(interval) + GRACE_MS;
-    const packets: number[] = [];
-    const bytes: number[] = [];
-    let next = 0; // the first interval not yet emitted
-    const add = (seconds: number, micros: number, length: number): void => {
-      const ms = seconds * 1000 + micros / 1000;
-      let k = Math.floor((ms - start) / interval);
-      // A packet that comes up after its interval was emitted counts in the oldest open one.
-      if (k < next) k = next;
-      k -= next;
-      while (packets.length <= k) {
-        packets.push(0);
-        bytes.push(0);
-      }
-      packets[k]++;
-      bytes[k] += length;
-    };
-    const take = (): StatisticsSample => {
-      const sample = {
-        timestamp: start + (next + 1) * interval,
-        packets: packets.shift() ?? 0,
-        bytes: bytes.shift() ?? 0,
-      };
-      next++;
-      return sample;
+    const cap = this.#capture!;
+    const counts = new Intervals(this.#start, this.interval);
+    const add = (seconds: number, micros: number, length: number): void =>
+      counts.add(seconds * 1000 + micros / 1000, length);
+    let p: Ptr = null;
+    let fd = -1;
+    const read = (): number => {
+      const status = counter.forEachHeader(p, -1, add);
+      if (status < 0 && status !== -2) throw statusError(status, p, "pcap_dispatch");
+      return status;
     };
     const waker = this.#waker = new Waker();
-    const onAbort = (): void => waker.wake();
+    try {
+      if (!this.#closed) {
+        p = handlePointer(cap);
+        cap.nonblocking = true;
+        fd = native().pcap.symbols.pcap_get_selectable_fd!(p) as number;
+      }
+      // Busy: let packets gather for a moment rather than waking on every buffer block (a
+      // wait off the JS thread costs 20-90 µs of CPU; a timer far less).
+      yield* this.#count(counts, read, (ms) => waitReadable(fd, waker, ms), BUSY_PAUSE_MS);
+    } finally {
+      this.#waker = null;
+      waker.close();
+      counter.close();
+      cap.close();
+    }
+  }
+
+  /** Counting from a packet ring of our own (Linux): waits on its socket. */
+  async *#ringCount(ring: PacketRing): AsyncGenerator<StatisticsSample, void, undefined> {
+    const counts = new Intervals(this.#start, this.interval);
+    const waker = this.#waker = new Waker();
+    try {
+      // The kernel hands over a block when it is full or after the read timeout: no pause.
+      yield* this.#count(
+        counts,
+        () => ring.walk(counts),
+        (ms) => waitReadable(ring.fd, waker, ms),
+        0,
+      );
+    } finally {
+      this.#waker = null;
+      waker.close();
+      ring.close();
+    }
+  }
+
+  /**
+   * The counting loop of the user-space paths: `read()` counts what is ready (returns > 0
+   * when it found packets); `wait(ms)` returns when more may be ready, after at most `ms`, or
+   * at once on `close()` or abort.
+   */
+  async *#count(
+    counts: Intervals,
+    read: () => number,
+    wait: (ms: number) => Promise<void>,
+    busyPauseMs: number,
+  ): AsyncGenerator<StatisticsSample, void, undefined> {
+    const signal = this.#signal;
+    const holdMs = readTimeout(this.interval) + GRACE_MS;
+    const onAbort = (): void => {
+      this.#wake();
+      this.#waker?.wake();
+    };
     signal?.addEventListener("abort", onAbort);
-    let p: Ptr = null;
     try {
       signal?.throwIfAborted();
       if (this.#closed) return;
-      p = handlePointer(cap);
-      cap.nonblocking = true;
-      const fd = native().pcap.symbols.pcap_get_selectable_fd!(p) as number;
-      const read = (): number => {
-        const status = counter.forEachHeader(p, -1, add);
-        if (status < 0 && status !== -2) throw statusError(status, p, "pcap_dispatch");
-        return status;
-      };
       for (;;) {
         if (this.#closed) break;
         signal?.throwIfAborted();
         const status = read();
-        while (Date.now() >= start + (next + 1) * interval + holdMs) {
-          yield take();
+        while (Date.now() >= counts.due + holdMs) {
+          yield counts.take();
           if (this.#closed) break;
         }
         if (status > 0) {
-          // Busy: let packets gather for a moment rather than waking on every
-          // buffer block (a wait off the JS thread costs 20-90 µs of CPU; a timer far less).
-          await sleep(BUSY_PAUSE_MS);
+          if (busyPauseMs > 0) await sleep(busyPauseMs);
           continue;
         }
-        const wait = start + (next + 1) * interval + holdMs - Date.now();
-        if (wait > 0) await waitReadable(fd, waker, Math.min(1000, Math.ceil(wait)));
+        const ms = counts.due + holdMs - Date.now();
+        if (ms > 0) await wait(Math.min(1000, Math.ceil(ms)));
       }
-      // close(): packets libpcap still holds back come up within the read timeout.
+      // close(): packets still held back (a block not yet full) come up within the read timeout.
       await new Promise((resolve) => setTimeout(resolve, holdMs));
       for (let i = 0; i < 64; i++) {
         const status = read();
         if (status === 0 && i > 0) break;
       }
-      const last = Math.max(next + packets.length - 1, Math.floor((Date.now() - start) / interval));
-      while (next <= last) yield take();
+      yield* counts.flush(Date.now());
     } finally {
       signal?.removeEventListener("abort", onAbort);
-      this.#waker = null;
-      counter.close();
-      cap.close();
-      waker.close();
     }
   }
 
   async *#counted(): AsyncGenerator<StatisticsSample, void, undefined> {
-    const cap = this.#capture;
+    const cap = this.#capture!;
     const signal = this.#signal;
     const interval = this.interval;
     // Counts per interval index (from #start), by packet time stamp.
@@ -418,6 +531,32 @@ export function openStatistics(
       filter,
     });
   let cap = open(1);
+  const deviceName = typeof device === "string" ? device : device.name;
+  // Linux, Ethernet-like device: a ring of our own, the filter (compiled by libpcap on this
+  // device's handle) in the kernel, no call per packet. The handle then goes.
+  if (PacketRing.available() && cap.linkType === LinkType.EN10MB && options.ring !== false) {
+    let ring: PacketRing | null = null;
+    try {
+      let instructions: readonly BpfInstruction[] | undefined;
+      if (options.filter !== undefined) {
+        using program = cap.compileFilter(options.filter);
+        instructions = program.instructions;
+      }
+      ring = PacketRing.open(deviceName, {
+        instructions,
+        bufferSize: options.bufferSize ?? 16 << 20,
+        blockTimeoutMs: readTimeout(interval),
+        promiscuous: options.promiscuous,
+      });
+    } catch (e) {
+      cap.close();
+      throw e;
+    }
+    if (ring) {
+      cap.close();
+      return new Engine(ring, false, interval, options.signal);
+    }
+  }
   if (options.filter !== undefined) {
     let needed: number;
     try {

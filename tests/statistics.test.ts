@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { compileFilter, LinkType } from "../mod.ts";
+import { compileFilter, LinkType, openLive } from "../mod.ts";
 import { filterSnaplen, openStatistics, type StatisticsSample } from "../src/statistics.ts";
 import { createVethPair, netnsUnavailable } from "./_netns.ts";
 import {
@@ -28,12 +28,20 @@ describe("statistics engine", { skip }, () => {
     filter: string,
     frames: Uint8Array[],
     intervalMs: number,
-  ): Promise<{ samples: StatisticsSample[]; native: boolean }> {
+    counter: "ring" | "libpcap",
+  ): Promise<{ samples: StatisticsSample[]; native: boolean; counter: string }> {
     const pair = createVethPair();
     try {
       const file = join(dir, `f${Math.random().toString(36).slice(2)}.pcap`);
       writePcap(file, frames, frames.map((_, i) => 1_700_000_000_000_000 + i));
-      const w = startWorker(pair.nsB, ["stats", pair.ifB, filter, String(intervalMs), "3000"]);
+      const w = startWorker(pair.nsB, [
+        "stats",
+        pair.ifB,
+        filter,
+        String(intervalMs),
+        "3000",
+        counter === "ring" ? "ring" : "no-ring",
+      ]);
       await w.ready;
       const sent = await transmitFile(pair, file, false);
       assert.equal(sent.error, null);
@@ -49,64 +57,107 @@ describe("statistics engine", { skip }, () => {
     }
   };
 
-  test("no filter: the samples add up to N packets and their byte total", async () => {
-    const n = 5000;
-    const frames = Array.from({ length: n }, (_, i) => frame(i, 60 + (i % 1400)));
-    const r = await count("", frames, 250);
-    assert.equal(r.native, false);
-    check(r.samples, 250);
-    assert.ok(r.samples.length >= 10, `${r.samples.length} samples in 3 s`);
-    assert.ok(r.samples.some((s) => s.packets === 0), "empty intervals are zeros");
-    assert.equal(r.samples.reduce((a, s) => a + s.packets, 0), n);
-    assert.equal(
-      r.samples.reduce((a, s) => a + s.bytes, 0),
-      frames.reduce((a, f) => a + f.length, 0),
-    );
-  });
+  for (const counter of ["ring", "libpcap"] as const) {
+    test(`${counter}: no filter: the samples add up to N packets and their byte total`, async () => {
+      const n = 5000;
+      const frames = Array.from({ length: n }, (_, i) => frame(i, 60 + (i % 1400)));
+      const r = await count("", frames, 250, counter);
+      assert.equal(r.native, false);
+      assert.equal(r.counter, counter);
+      check(r.samples, 250);
+      assert.ok(r.samples.length >= 10, `${r.samples.length} samples in 3 s`);
+      assert.ok(r.samples.some((s) => s.packets === 0), "empty intervals are zeros");
+      assert.equal(r.samples.reduce((a, s) => a + s.packets, 0), n);
+      assert.equal(
+        r.samples.reduce((a, s) => a + s.bytes, 0),
+        frames.reduce((a, f) => a + f.length, 0),
+      );
+    });
 
-  test("a filter: only the frames that pass it are counted", async () => {
-    const frames = Array.from(
-      { length: 6000 },
-      (_, i) => frame(i, 64 + (i % 700), i % 3 === 0 ? 0x88b5 : 0x88b6),
-    );
-    const passing = frames.filter((_, i) => i % 3 === 0);
-    const r = await count("ether proto 0x88b5", frames, 500);
-    check(r.samples, 500);
-    assert.equal(r.samples.reduce((a, s) => a + s.packets, 0), passing.length);
-    assert.equal(
-      r.samples.reduce((a, s) => a + s.bytes, 0),
-      passing.reduce((a, f) => a + f.length, 0),
-    );
-  });
+    test(`${counter}: a filter: only the frames that pass it are counted`, async () => {
+      const frames = Array.from(
+        { length: 6000 },
+        (_, i) => frame(i, 64 + (i % 700), i % 3 === 0 ? 0x88b5 : 0x88b6),
+      );
+      const passing = frames.filter((_, i) => i % 3 === 0);
+      const r = await count("ether proto 0x88b5", frames, 500, counter);
+      assert.equal(r.counter, counter);
+      check(r.samples, 500);
+      assert.equal(r.samples.reduce((a, s) => a + s.packets, 0), passing.length);
+      assert.equal(
+        r.samples.reduce((a, s) => a + s.bytes, 0),
+        passing.reduce((a, f) => a + f.length, 0),
+      );
+    });
 
-  test("a filter reading past a variable-length IP header (udp dst port)", async () => {
-    // Ethernet + IPv4 (with 8 bytes of options on every fourth) + UDP to port 7777 or 7778.
-    const udp = (i: number): Uint8Array => {
-      const ihl = i % 4 === 0 ? 7 : 5;
-      const f = new Uint8Array(14 + ihl * 4 + 8 + (i % 200));
-      f.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00], 0);
-      const v = new DataView(f.buffer);
-      f[14] = 0x40 | ihl;
-      v.setUint16(16, f.length - 14);
-      f[22] = 64;
-      f[23] = 17;
-      v.setUint32(26, 0x0a000001);
-      v.setUint32(30, 0x0a000002);
-      const u = 14 + ihl * 4;
-      v.setUint16(u, 5555);
-      v.setUint16(u + 2, i % 2 === 0 ? 7777 : 7778);
-      v.setUint16(u + 4, f.length - u);
-      return f;
-    };
-    const frames = Array.from({ length: 3000 }, (_, i) => udp(i));
-    const passing = frames.filter((_, i) => i % 2 === 0);
-    const r = await count("udp dst port 7777", frames, 500);
-    assert.equal(r.samples.reduce((a, s) => a + s.packets, 0), passing.length);
-    assert.equal(
-      r.samples.reduce((a, s) => a + s.bytes, 0),
-      passing.reduce((a, f) => a + f.length, 0),
-    );
-  });
+    test(`${counter}: a filter reading past a variable-length IP header (udp dst port)`, async () => {
+      // Ethernet + IPv4 (with 8 bytes of options on every fourth) + UDP to port 7777 or 7778.
+      const udp = (i: number): Uint8Array => {
+        const ihl = i % 4 === 0 ? 7 : 5;
+        const f = new Uint8Array(14 + ihl * 4 + 8 + (i % 200));
+        f.set([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00], 0);
+        const v = new DataView(f.buffer);
+        f[14] = 0x40 | ihl;
+        v.setUint16(16, f.length - 14);
+        f[22] = 64;
+        f[23] = 17;
+        v.setUint32(26, 0x0a000001);
+        v.setUint32(30, 0x0a000002);
+        const u = 14 + ihl * 4;
+        v.setUint16(u, 5555);
+        v.setUint16(u + 2, i % 2 === 0 ? 7777 : 7778);
+        v.setUint16(u + 4, f.length - u);
+        return f;
+      };
+      const frames = Array.from({ length: 3000 }, (_, i) => udp(i));
+      const passing = frames.filter((_, i) => i % 2 === 0);
+      const r = await count("udp dst port 7777", frames, 500, counter);
+      assert.equal(r.samples.reduce((a, s) => a + s.packets, 0), passing.length);
+      assert.equal(
+        r.samples.reduce((a, s) => a + s.bytes, 0),
+        passing.reduce((a, f) => a + f.length, 0),
+      );
+    });
+
+    test(`${counter}: 802.1Q-tagged frames count with their tag (the kernel takes it out)`, async () => {
+      // Ethernet + 802.1Q (VLAN 5) + EtherType 0x88b5 or 0x88b6, every other frame tagged.
+      const frames = Array.from({ length: 2000 }, (_, i) => {
+        const inner = frame(i, 64 + (i % 300), i % 4 < 2 ? 0x88b5 : 0x88b6);
+        if (i % 2 === 1) return inner;
+        const f = new Uint8Array(inner.length + 4);
+        f.set(inner.subarray(0, 12), 0);
+        f.set([0x81, 0x00, 0x00, 0x05], 12);
+        f.set(inner.subarray(12), 16);
+        return f;
+      });
+      const r = await count("", frames, 500, counter);
+      assert.equal(r.samples.reduce((a, s) => a + s.packets, 0), frames.length);
+      assert.equal(
+        r.samples.reduce((a, s) => a + s.bytes, 0),
+        frames.reduce((a, f) => a + f.length, 0),
+      );
+    });
+  }
+
+  for (const ring of [true, false]) {
+    test(`lo, ${ring ? "ring" : "libpcap"}: each frame sent counts once (not again as outgoing)`, async () => {
+      using stats = openStatistics("lo", { filter: "ether proto 0x88b9", interval: 100, ring });
+      assert.equal(stats.counter, ring ? "ring" : "libpcap");
+      const frames = Array.from({ length: 50 }, (_, i) => frame(i, 60 + i, 0x88b9));
+      setTimeout(() => {
+        using out = openLive("lo");
+        for (const f of frames) out.inject(f);
+        setTimeout(() => stats.close(), 300);
+      }, 50);
+      let packets = 0, bytes = 0;
+      for await (const s of stats) {
+        packets += s.packets;
+        bytes += s.bytes;
+      }
+      assert.equal(packets, frames.length);
+      assert.equal(bytes, frames.reduce((a, f) => a + f.length, 0));
+    });
+  }
 
   test("idle lo: zeros every interval; close() ends it after a last sample", async () => {
     using stats = openStatistics("lo", { filter: "ether proto 0x88b7", interval: 100 });

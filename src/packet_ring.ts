@@ -1,0 +1,257 @@
+/**
+ * Internal: a Linux packet socket with a `TPACKET_V3` receive ring, for counting packets and
+ * bytes with no per-packet call at all. The kernel runs the BPF filter (compiled by libpcap on
+ * a live handle of the same device) and writes a small header per accepted packet into
+ * blocks of a ring shared with this process; the counting loop walks those headers in place
+ * through one `ArrayBuffer` over the ring, and hands each block back to the kernel. libpcap
+ * reads the same kind of ring, but only through a callback per packet.
+ *
+ * What libpcap would report is kept: a frame's length is the kernel's `tp_len`, plus the 4
+ * bytes of a VLAN tag the kernel took out (libpcap puts it back); outgoing packets on the
+ * loopback device are skipped (libpcap sees them again as incoming).
+ *
+ * @module
+ */
+
+import type { BpfInstruction } from "./filter.ts";
+import { cString, native } from "./native.ts";
+
+const AF_PACKET = 17;
+const SOCK_RAW = 3;
+const SOL_SOCKET = 1;
+const SO_ATTACH_FILTER = 26;
+const SOL_PACKET = 263;
+const PACKET_ADD_MEMBERSHIP = 1;
+const PACKET_RX_RING = 5;
+const PACKET_VERSION = 10;
+const PACKET_MR_PROMISC = 1;
+const TPACKET_V3 = 2;
+/** `htons(ETH_P_ALL)` on a little-endian machine. */
+const ETH_P_ALL_BE = 0x0300;
+const PROT_READ_WRITE = 3;
+const MAP_SHARED = 1;
+/** `TP_STATUS_USER`: the block belongs to user space. */
+const STATUS_USER = 1;
+/** `TP_STATUS_VLAN_VALID`. */
+const STATUS_VLAN_VALID = 0x10;
+const PACKET_OUTGOING = 4;
+const BLOCK_SIZE = 4 << 20;
+const FRAME_SIZE = 2048;
+
+/** Offsets, in 32-bit words, within a block descriptor and a `tpacket3_hdr`. */
+const B_STATUS = 2, B_NUM_PKTS = 3, B_FIRST = 4;
+const H_NEXT = 0, H_SEC = 1, H_NSEC = 2, H_LEN = 4, H_STATUS = 5, H_VLAN_TCI = 8;
+/** `sockaddr_ll` follows the header at TPACKET_ALIGN(sizeof(tpacket3_hdr)) = 48 bytes. */
+const SLL_IFINDEX_W = 52 >> 2, SLL_PKTTYPE = 58;
+
+/** Where {@link PacketRing.walk} counts: per interval, by time stamp. */
+export interface CountSink {
+  /** The end of the oldest open interval (ms since the epoch): earlier packets count in it. */
+  readonly due: number;
+  /** Counts a packet with time stamp `ms` (ms since the epoch, with fractions). */
+  add(ms: number, length: number): void;
+  /** Counts packets in the oldest open interval. */
+  addOldest(packets: number, bytes: number): void;
+}
+
+/** Options of {@link PacketRing.open}. */
+export interface PacketRingOptions {
+  /** The filter, compiled by libpcap for this device (accept-all when absent). */
+  readonly instructions?: readonly BpfInstruction[];
+  /** Ring size in bytes (rounded to whole 4 MiB blocks, at least 2). */
+  readonly bufferSize: number;
+  /** How long the kernel keeps a block that is not full before handing it over, in ms. */
+  readonly blockTimeoutMs: number;
+  readonly promiscuous?: boolean;
+}
+
+/** The socket and mapping of a ring dropped without `close()` (a safety net only). */
+const registry = new FinalizationRegistry<{ fd: number; addr: number; size: number }>(
+  ({ fd, addr, size }) => {
+    const c = native().libc!.symbols;
+    c.munmap!(addr, size);
+    c.close!(fd);
+  },
+);
+
+/** A counting ring on one Linux device. Owns a socket and a mapping; `close()` frees both. */
+export class PacketRing {
+  #fd: number;
+  #addr: number;
+  #size: number;
+  #buffer: ArrayBuffer | null;
+  #words: Int32Array;
+  #bytes: Uint8Array;
+  #blocks: number;
+  #next = 0;
+  /** The loopback device's index when the ring is on it (outgoing copies skipped), else -1. */
+  #loIndex: number;
+
+  private constructor(fd: number, addr: number, size: number, blocks: number, loIndex: number) {
+    this.#fd = fd;
+    this.#addr = addr;
+    this.#size = size;
+    this.#blocks = blocks;
+    this.#loIndex = loIndex;
+    const b = native().backend;
+    this.#buffer = b.unsafeView(b.fromAddress(addr), size);
+    this.#words = new Int32Array(this.#buffer);
+    this.#bytes = new Uint8Array(this.#buffer);
+    registry.register(this, { fd, addr, size }, this);
+  }
+
+  /** True where such a ring can be made (Linux with the C library's socket calls). */
+  static available(): boolean {
+    const n = native();
+    const c = n.libc?.symbols;
+    return n.backend.os === "linux" && !!c?.socket && !!c.setsockopt && !!c.bind && !!c.mmap &&
+      !!c.munmap && !!c.if_nametoindex && !!c.close;
+  }
+
+  /**
+   * A ring on `device`, or null when the kernel refuses a step (the caller then counts
+   * through libpcap). Only for devices whose frames are Ethernet-like (libpcap's `EN10MB`).
+   */
+  static open(device: string, options: PacketRingOptions): PacketRing | null {
+    if (!PacketRing.available()) return null;
+    const c = native().libc!.symbols;
+    const index = c.if_nametoindex!(cString(device)) as number;
+    if (index === 0) return null;
+    // No protocol yet: nothing is queued before the filter is in place and the socket bound.
+    const fd = c.socket!(AF_PACKET, SOCK_RAW, 0) as number;
+    if (fd < 0) return null;
+    let addr = -1, size = 0;
+    const fail = (): null => {
+      if (addr >= 0) c.munmap!(addr, size);
+      c.close!(fd);
+      return null;
+    };
+    const int = (v: number): Uint8Array => new Uint8Array(new Int32Array([v]).buffer);
+    if (c.setsockopt!(fd, SOL_PACKET, PACKET_VERSION, int(TPACKET_V3), 4) !== 0) return fail();
+    const blocks = Math.max(2, Math.ceil(options.bufferSize / BLOCK_SIZE));
+    const req = new Uint32Array([
+      BLOCK_SIZE,
+      blocks,
+      FRAME_SIZE,
+      (BLOCK_SIZE / FRAME_SIZE) * blocks,
+      Math.max(1, Math.round(options.blockTimeoutMs)),
+      0,
+      0,
+    ]);
+    if (c.setsockopt!(fd, SOL_PACKET, PACKET_RX_RING, new Uint8Array(req.buffer), 28) !== 0) {
+      return fail();
+    }
+    size = BLOCK_SIZE * blocks;
+    const mapped = Number(c.mmap!(0, size, PROT_READ_WRITE, MAP_SHARED, fd, 0));
+    if (!(mapped > 0 && mapped <= Number.MAX_SAFE_INTEGER)) return fail();
+    addr = mapped;
+    // Without a filter: accept every packet, keeping one byte of it ("ret #1").
+    const insns = options.instructions ?? [{ code: 0x06, jt: 0, jf: 0, k: 1 }];
+    const code = new DataView(new ArrayBuffer(8 * insns.length));
+    insns.forEach((ins, i) => {
+      code.setUint16(i * 8, ins.code, true);
+      code.setUint8(i * 8 + 2, ins.jt);
+      code.setUint8(i * 8 + 3, ins.jf);
+      code.setUint32(i * 8 + 4, ins.k, true);
+    });
+    const codeBytes = new Uint8Array(code.buffer);
+    const prog = new DataView(new ArrayBuffer(16)); // struct sock_fprog
+    prog.setUint16(0, insns.length, true);
+    prog.setBigUint64(
+      8,
+      BigInt(native().backend.address(native().backend.pointerOf(codeBytes))),
+      true,
+    );
+    const progBytes = new Uint8Array(prog.buffer);
+    if (c.setsockopt!(fd, SOL_SOCKET, SO_ATTACH_FILTER, progBytes, 16) !== 0) return fail();
+    codeBytes.fill(0); // (kept alive until here: the kernel copied it)
+    if (options.promiscuous) {
+      const mreq = new DataView(new ArrayBuffer(16)); // struct packet_mreq
+      mreq.setInt32(0, index, true);
+      mreq.setUint16(4, PACKET_MR_PROMISC, true);
+      const r = c.setsockopt!(
+        fd,
+        SOL_PACKET,
+        PACKET_ADD_MEMBERSHIP,
+        new Uint8Array(mreq.buffer),
+        16,
+      );
+      if (r !== 0) return fail();
+    }
+    const sll = new DataView(new ArrayBuffer(20)); // struct sockaddr_ll
+    sll.setUint16(0, AF_PACKET, true);
+    sll.setUint16(2, ETH_P_ALL_BE, true);
+    sll.setInt32(4, index, true);
+    if (c.bind!(fd, new Uint8Array(sll.buffer), 20) !== 0) return fail();
+    const lo = c.if_nametoindex!(cString("lo")) as number;
+    return new PacketRing(fd, addr, size, blocks, lo === index ? index : -1);
+  }
+
+  /** The socket, to poll for a block handed over. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** True once closed. */
+  get closed(): boolean {
+    return this.#buffer === null;
+  }
+
+  /**
+   * Counts every packet of the blocks the kernel has handed over, gives the blocks back, and
+   * returns how many packets it counted.
+   */
+  walk(sink: CountSink): number {
+    const w = this.#words, bytes = this.#bytes, blocks = this.#blocks, lo = this.#loIndex;
+    const blockWords = BLOCK_SIZE >> 2;
+    // Nearly every packet belongs to the oldest open interval: summed here, handed over once.
+    const due = sink.due;
+    let oldest = 0, oldestBytes = 0, later = 0;
+    let b = this.#next;
+    while (this.#buffer !== null) {
+      const base = b * blockWords;
+      if ((Atomics.load(w, base + B_STATUS) & STATUS_USER) === 0) break;
+      const n = w[base + B_NUM_PKTS];
+      let at = b * BLOCK_SIZE + w[base + B_FIRST];
+      for (let i = 0; i < n; i++) {
+        const h = at >> 2;
+        at += w[h + H_NEXT];
+        if (
+          lo >= 0 && bytes[(h << 2) + SLL_PKTTYPE] === PACKET_OUTGOING &&
+          w[h + SLL_IFINDEX_W] === lo
+        ) {
+          continue;
+        }
+        let len = w[h + H_LEN] >>> 0;
+        if (w[h + H_VLAN_TCI] !== 0 || (w[h + H_STATUS] & STATUS_VLAN_VALID) !== 0) len += 4;
+        const ms = w[h + H_SEC] * 1000 + (w[h + H_NSEC] >>> 0) / 1e6;
+        if (ms < due) {
+          oldest++;
+          oldestBytes += len;
+        } else {
+          sink.add(ms, len);
+          later++;
+        }
+      }
+      Atomics.store(w, base + B_STATUS, 0); // TP_STATUS_KERNEL
+      b = b + 1 === blocks ? 0 : b + 1;
+    }
+    this.#next = b;
+    if (oldest > 0) sink.addOldest(oldest, oldestBytes);
+    return oldest + later;
+  }
+
+  /** Unmaps the ring (its views first) and closes the socket. Idempotent. */
+  close(): void {
+    const buf = this.#buffer;
+    if (buf === null) return;
+    this.#buffer = null;
+    registry.unregister(this);
+    (buf as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
+    this.#words = new Int32Array(0);
+    this.#bytes = new Uint8Array(0);
+    const c = native().libc!.symbols;
+    c.munmap!(this.#addr, this.#size);
+    c.close!(this.#fd);
+  }
+}
