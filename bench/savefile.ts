@@ -76,10 +76,27 @@ function best(runs: number, f: () => number | Promise<number>): Promise<number> 
   })();
 }
 
+/**
+ * One batch's records, walked in a plain function as `readBatches` advises (JavaScriptCore
+ * compiles a `for...of` that updates variables of an enclosing `async` function, live across
+ * its `for await`, about half as fast); the work per record is the same as in the
+ * `readPacketsSync` loop.
+ */
+function walkBatch(batch: Iterable<{ readonly data: Uint8Array }>): number {
+  let n = 0, s = 0;
+  for (const p of batch) {
+    s += p.data[0];
+    n++;
+  }
+  sink += s;
+  return n;
+}
+
+let sink = 0;
+
 async function run(): Promise<void> {
   await generate();
   const rows: string[] = [];
-  let sink = 0;
   for (const fmt of ["pcap", "pcapng"] as const) {
     const file = files[fmt];
     const c = cBaseline(file);
@@ -94,12 +111,7 @@ async function run(): Promise<void> {
     });
     const batches = await best(5, async () => {
       let n = 0;
-      for await (const batch of readBatches(file)) {
-        for (const p of batch) {
-          sink += p.data[0];
-          n++;
-        }
-      }
+      for await (const batch of readBatches(file)) n += walkBatch(batch);
       return n;
     });
     const line = (what: string, rate: number): string =>
