@@ -21,7 +21,7 @@
 #    cheaper of the two C loops.
 #
 # Environment: N_FAST (1000000), N_SYNC (10000), N_STATS (2000000), ROUNDS (3), DENO, BUN,
-# LIBPCAP, SYNC_NICE (-10), SPIN_MS (SendQueue's spinMs for the synchronised replay, default 2),
+# LIBPCAP, SYNC_NICE (-10), STATS_ROUNDS (3), SPIN_MS (SendQueue's spinMs for the synchronised replay, default 2),
 # PARTS ("1 2 3": which parts to run). Raw results: bench/out/sendqueue_results.jsonl; a table at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -119,13 +119,15 @@ done
 fi
 
 # --- 3. statistics at the sender's top rate ---------------------------------------------
-# Each counter runs twice, on the full mix and on a tenth of it: CPU per packet is given both
-# as total CPU / packets (start-up, JIT compilation and the idle tail included) and as the
-# slope between the two runs (what one more packet costs), for C and for us alike.
+# Each counter runs twice per round, on the full mix and on a tenth of it: CPU per packet is given
+# both as total CPU / packets (start-up, JIT compilation and the idle tail included) and as the
+# slope between the two runs (what one more packet costs), for C and for us alike; the table
+# shows the median over STATS_ROUNDS rounds (3) and the range.
 if part 3; then
 MIX_SMALL=$OUT/sendqueue_mix_$((N_STATS / 10)).pcap
 [ -s "$MIX_SMALL" ] || "$C" genmix "$MIX_SMALL" "$((N_STATS / 10))"
 log "3. statistics: $N_STATS (and $((N_STATS / 10))) frames at the C sender's top rate, filter 'ether proto 0x88b5'"
+for round in $(seq "${STATS_ROUNDS:-3}"); do
 for size in small full; do
   mix=$MIX
   n=$N_STATS
@@ -147,8 +149,9 @@ for size in small full; do
     kind=stats
     [ "$size" = small ] && kind=stats-small
     record "$kind" "$impl" "{\"sender\":$s,\"count\":$r,\"expect\":{\"packets\":$((n / 2)),\"bytes\":$((n / 2 * 64))}}"
-    log "  $impl ($size): sender $s count $r"
+    log "  $impl ($size, round $round): sender $s count $r"
   done
+done
 done
 fi
 
@@ -167,23 +170,33 @@ for (const impl of ["deno", "bun", "tcpreplay"]) {
   const r = get("sync", impl);
   if (r) console.log(`| ${impl} | ${r.n} | ${r.missing} | ${r.medianUs} | ${r.p99Us} | ${r.maxUs} |`);
 }
-console.log("\n| statistics at top rate | sent pps | counted | expected | bytes exact | CPU ns/packet (total) | vs cheaper C | CPU ns/packet (slope) | vs cheaper C |\n| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
-const perPacket = (impl: string): [number, number] => {
-  const r = get("stats", impl), s = get("stats-small", impl);
-  const total = r.count.cpuNs / r.count.packets;
-  const slope = s ? (r.count.cpuNs - s.count.cpuNs) / (r.count.packets - s.count.packets) : NaN;
-  return [total, slope];
+console.log("\n| statistics at top rate (median of rounds) | sent pps | counted = expected, every run | CPU ns/packet (total) | vs cheaper C | CPU ns/packet (slope) | vs cheaper C | slope range |\n| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |");
+const all = (kind: string, impl: string) => rows.filter((r) => r.kind === kind && r.impl === impl).map((r) => r.result);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const cs = ["c", "c-batched"].filter((i) => get("stats", i)).map(perPacket);
-const cTotal = Math.min(...cs.map((x) => x[0])), cSlope = Math.min(...cs.map((x) => x[1]));
+// Per round: [total CPU per packet of the full run, slope between the small and the full run].
+const perRound = (impl: string): [number, number][] => {
+  const full = all("stats", impl), small = all("stats-small", impl);
+  return full.map((r, i) => {
+    const s = small[i];
+    const total = r.count.cpuNs / r.count.packets;
+    const slope = s ? (r.count.cpuNs - s.count.cpuNs) / (r.count.packets - s.count.packets) : NaN;
+    return [total, slope];
+  });
+};
+const cImpls = ["c", "c-batched"].filter((i) => all("stats", i).length > 0);
+const cTotal = Math.min(...cImpls.map((i) => median(perRound(i).map((x) => x[0]))));
+const cSlope = Math.min(...cImpls.map((i) => median(perRound(i).map((x) => x[1]))));
 for (const impl of ["c", "c-batched", "deno", "bun"]) {
-  const r = get("stats", impl);
-  if (!r) continue;
-  const cnt = r.count;
-  const small = get("stats-small", impl);
-  const exact = cnt.packets === r.expect.packets && cnt.bytes === r.expect.bytes &&
-    (!small || (small.count.packets === small.expect.packets && small.count.bytes === small.expect.bytes));
-  const [total, slope] = perPacket(impl);
-  console.log(`| ${impl} | ${r.sender.pps} | ${cnt.packets} | ${r.expect.packets} | ${exact} | ${total.toFixed(0)} | ${(total / cTotal).toFixed(2)}x | ${slope.toFixed(0)} | ${(slope / cSlope).toFixed(2)}x |`);
+  const runs = [...all("stats", impl), ...all("stats-small", impl)];
+  if (runs.length === 0) continue;
+  const exact = runs.every((r) => r.count.packets === r.expect.packets && r.count.bytes === r.expect.bytes);
+  const pr = perRound(impl);
+  const total = median(pr.map((x) => x[0])), slope = median(pr.map((x) => x[1]));
+  const slopes = pr.map((x) => x[1]);
+  const pps = median(all("stats", impl).map((r) => r.sender.pps));
+  console.log(`| ${impl} | ${Math.round(pps)} | ${exact} (${runs.length} runs) | ${total.toFixed(0)} | ${(total / cTotal).toFixed(2)}x | ${slope.toFixed(0)} | ${(slope / cSlope).toFixed(2)}x | ${Math.min(...slopes).toFixed(0)}-${Math.max(...slopes).toFixed(0)} |`);
 }
 TS
