@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what this repository's tests and tools need on Debian (bookworm): libpcap
 # (the versioned runtime package only, no -dev), the oracles (tcpdump, tshark,
-# tcpreplay), iproute2 for network namespaces, C compilers for the layout checks and
-# the C baselines, tmux and Chromium for the Traffic Watcher tests, and the npm dev tools
+# tcpreplay), iproute2 for network namespaces, C compilers (and the cross C libraries' headers)
+# for the layout checks and the C baselines, tmux and Chromium for the Traffic Watcher tests, and the npm dev tools
 # (Deno, Bun, TypeScript, playwright-core). Idempotent; run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 packages=(
   libpcap0.8 tcpdump tshark tcpreplay iproute2 procps
-  gcc libc6-dev gcc-i686-linux-gnu gcc-aarch64-linux-gnu mingw-w64
+  gcc libc6-dev gcc-i686-linux-gnu libc6-dev-i386-cross gcc-aarch64-linux-gnu libc6-dev-arm64-cross
+  mingw-w64
   tmux chromium
 )
 missing=()
