@@ -189,6 +189,100 @@ function declare(abi: Abi) {
     { ...o, name: "mmsghdr" },
   );
 
+  // Linux (linux/filter.h): struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+  // (struct sock_filter is laid out as struct bpf_insn).
+  const sock_fprog = defineStruct(
+    [["len", "u16"], ["filter", "ptr"]] as const,
+    { ...o, name: "sock_fprog" },
+  );
+
+  // Linux (linux/if_packet.h): struct packet_mreq { int mr_ifindex; unsigned short mr_type;
+  //   unsigned short mr_alen; unsigned char mr_address[8]; }
+  const packet_mreq = defineStruct(
+    [
+      ["mr_ifindex", "i32"],
+      ["mr_type", "u16"],
+      ["mr_alen", "u16"],
+      ["mr_address", { of: "u8", count: 8 }],
+    ] as const,
+    { ...o, name: "packet_mreq" },
+  );
+
+  // Linux: struct tpacket_req3 { unsigned int tp_block_size, tp_block_nr, tp_frame_size,
+  //   tp_frame_nr, tp_retire_blk_tov, tp_sizeof_priv, tp_feature_req_word; }
+  const tpacket_req3 = defineStruct(
+    [
+      ["tp_block_size", "u32"],
+      ["tp_block_nr", "u32"],
+      ["tp_frame_size", "u32"],
+      ["tp_frame_nr", "u32"],
+      ["tp_retire_blk_tov", "u32"],
+      ["tp_sizeof_priv", "u32"],
+      ["tp_feature_req_word", "u32"],
+    ] as const,
+    { ...o, name: "tpacket_req3" },
+  );
+
+  // Linux: struct tpacket_bd_ts { unsigned int ts_sec; unsigned int ts_usec (or ts_nsec); }
+  const tpacket_bd_ts = defineStruct(
+    [["ts_sec", "u32"], ["ts_nsec", "u32"]] as const,
+    { ...o, name: "tpacket_bd_ts" },
+  );
+
+  // Linux: struct tpacket_hdr_v1 { __u32 block_status; __u32 num_pkts;
+  //   __u32 offset_to_first_pkt; __u32 blk_len; __aligned_u64 seq_num;
+  //   struct tpacket_bd_ts ts_first_pkt, ts_last_pkt; }
+  // (__aligned_u64 is 8-aligned on every ABI; declared as u64, only its alignment on
+  // linux-ia32 differs, not an offset or the size.)
+  const tpacket_hdr_v1 = defineStruct(
+    [
+      ["block_status", "u32"],
+      ["num_pkts", "u32"],
+      ["offset_to_first_pkt", "u32"],
+      ["blk_len", "u32"],
+      ["seq_num", "u64"],
+      ["ts_first_pkt", tpacket_bd_ts],
+      ["ts_last_pkt", tpacket_bd_ts],
+    ] as const,
+    { ...o, name: "tpacket_hdr_v1" },
+  );
+
+  // Linux: struct tpacket_block_desc { __u32 version; __u32 offset_to_priv;
+  //   union tpacket_bd_header_u { struct tpacket_hdr_v1 bh1; } hdr; } (the union as its member)
+  const tpacket_block_desc = defineStruct(
+    [["version", "u32"], ["offset_to_priv", "u32"], ["hdr", tpacket_hdr_v1]] as const,
+    { ...o, name: "tpacket_block_desc" },
+  );
+
+  // Linux: struct tpacket_hdr_variant1 { __u32 tp_rxhash; __u32 tp_vlan_tci;
+  //   __u16 tp_vlan_tpid; __u16 tp_padding; }
+  const tpacket_hdr_variant1 = defineStruct(
+    [["tp_rxhash", "u32"], ["tp_vlan_tci", "u32"], ["tp_vlan_tpid", "u16"], [
+      "tp_padding",
+      "u16",
+    ]] as const,
+    { ...o, name: "tpacket_hdr_variant1" },
+  );
+
+  // Linux: struct tpacket3_hdr { __u32 tp_next_offset; __u32 tp_sec; __u32 tp_nsec;
+  //   __u32 tp_snaplen; __u32 tp_len; __u32 tp_status; __u16 tp_mac; __u16 tp_net;
+  //   union { struct tpacket_hdr_variant1 hv1; }; __u8 tp_padding[8]; }
+  const tpacket3_hdr = defineStruct(
+    [
+      ["tp_next_offset", "u32"],
+      ["tp_sec", "u32"],
+      ["tp_nsec", "u32"],
+      ["tp_snaplen", "u32"],
+      ["tp_len", "u32"],
+      ["tp_status", "u32"],
+      ["tp_mac", "u16"],
+      ["tp_net", "u16"],
+      ["hv1", tpacket_hdr_variant1],
+      ["tp_padding", { of: "u8", count: 8 }],
+    ] as const,
+    { ...o, name: "tpacket3_hdr" },
+  );
+
   return {
     timeval,
     pcap_pkthdr,
@@ -209,6 +303,14 @@ function declare(abi: Abi) {
     iovec,
     msghdr,
     mmsghdr,
+    sock_fprog,
+    packet_mreq,
+    tpacket_req3,
+    tpacket_bd_ts,
+    tpacket_hdr_v1,
+    tpacket_block_desc,
+    tpacket_hdr_variant1,
+    tpacket3_hdr,
     /** True when `sockaddr_ll` is the link-layer address struct of this OS. */
     hasSockaddrLl: linux,
     /** True when `sockaddr_dl` is the link-layer address struct of this OS. */
@@ -252,4 +354,12 @@ export const structNames = [
   "iovec",
   "msghdr",
   "mmsghdr",
+  "sock_fprog",
+  "packet_mreq",
+  "tpacket_req3",
+  "tpacket_bd_ts",
+  "tpacket_hdr_v1",
+  "tpacket_block_desc",
+  "tpacket_hdr_variant1",
+  "tpacket3_hdr",
 ] as const;

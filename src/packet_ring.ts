@@ -13,8 +13,9 @@
  * @module
  */
 
+import type { StructLayout } from "../ffi/layout.ts";
 import type { BpfInstruction } from "./filter.ts";
-import { cString, native } from "./native.ts";
+import { cString, native, structs } from "./native.ts";
 
 const AF_PACKET = 17;
 const SOCK_RAW = 3;
@@ -26,8 +27,7 @@ const PACKET_RX_RING = 5;
 const PACKET_VERSION = 10;
 const PACKET_MR_PROMISC = 1;
 const TPACKET_V3 = 2;
-/** `htons(ETH_P_ALL)` on a little-endian machine. */
-const ETH_P_ALL_BE = 0x0300;
+const ETH_P_ALL = 3;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
 /** `TP_STATUS_USER`: the block belongs to user space. */
@@ -35,14 +35,59 @@ const STATUS_USER = 1;
 /** `TP_STATUS_VLAN_VALID`. */
 const STATUS_VLAN_VALID = 0x10;
 const PACKET_OUTGOING = 4;
+/** `TPACKET_ALIGNMENT`: `sockaddr_ll` follows a `tpacket3_hdr` at its size rounded up to this. */
+const TPACKET_ALIGNMENT = 16;
 const BLOCK_SIZE = 4 << 20;
 const FRAME_SIZE = 2048;
 
-/** Offsets, in 32-bit words, within a block descriptor and a `tpacket3_hdr`. */
-const B_STATUS = 2, B_NUM_PKTS = 3, B_FIRST = 4;
-const H_NEXT = 0, H_SEC = 1, H_NSEC = 2, H_LEN = 4, H_STATUS = 5, H_VLAN_TCI = 8;
-/** `sockaddr_ll` follows the header at TPACKET_ALIGN(sizeof(tpacket3_hdr)) = 48 bytes. */
-const SLL_IFINDEX_W = 52 >> 2, SLL_PKTTYPE = 58;
+/** A struct's bytes, written through its declared layout (fields not given are zero). */
+function bytesOf(layout: StructLayout, value: Readonly<Record<string, number>>): Uint8Array {
+  const out = new Uint8Array(layout.size);
+  layout.write(new DataView(out.buffer), value);
+  return out;
+}
+
+/**
+ * Where the walk reads, from the declared layouts: 32-bit word indexes within a block
+ * descriptor and within a packet header (which starts on a 4-byte boundary), and the byte
+ * offset of the packet type in the `sockaddr_ll` after the header.
+ */
+/** See {@link ringOffsets}. */
+interface RingOffsets {
+  readonly status: number;
+  readonly numPkts: number;
+  readonly first: number;
+  readonly next: number;
+  readonly sec: number;
+  readonly nsec: number;
+  readonly len: number;
+  readonly hstatus: number;
+  readonly vlanTci: number;
+  readonly ifindex: number;
+  readonly pkttype: number;
+}
+
+function ringOffsets(): RingOffsets {
+  const s = structs();
+  const bh1 = s.tpacket_block_desc.offsetOf("hdr");
+  const v1 = s.tpacket_hdr_v1;
+  const h = s.tpacket3_hdr;
+  const sll = (h.size + TPACKET_ALIGNMENT - 1) & -TPACKET_ALIGNMENT;
+  const w = (bytes: number): number => bytes >> 2;
+  return {
+    status: w(bh1 + v1.offsetOf("block_status")),
+    numPkts: w(bh1 + v1.offsetOf("num_pkts")),
+    first: w(bh1 + v1.offsetOf("offset_to_first_pkt")),
+    next: w(h.offsetOf("tp_next_offset")),
+    sec: w(h.offsetOf("tp_sec")),
+    nsec: w(h.offsetOf("tp_nsec")),
+    len: w(h.offsetOf("tp_len")),
+    hstatus: w(h.offsetOf("tp_status")),
+    vlanTci: w(h.offsetOf("hv1") + s.tpacket_hdr_variant1.offsetOf("tp_vlan_tci")),
+    ifindex: w(sll + s.sockaddr_ll.offsetOf("sll_ifindex")),
+    pkttype: sll + s.sockaddr_ll.offsetOf("sll_pkttype"),
+  };
+}
 
 /** Where {@link PacketRing.walk} counts: per interval, by time stamp. */
 export interface CountSink {
@@ -84,6 +129,7 @@ export class PacketRing {
   #bytes: Uint8Array;
   #blocks: number;
   #next = 0;
+  #at: RingOffsets = ringOffsets();
   /** The loopback device's index when the ring is on it (outgoing copies skipped), else -1. */
   #loIndex: number;
 
@@ -126,63 +172,41 @@ export class PacketRing {
       c.close!(fd);
       return null;
     };
-    const int = (v: number): Uint8Array => new Uint8Array(new Int32Array([v]).buffer);
-    if (c.setsockopt!(fd, SOL_PACKET, PACKET_VERSION, int(TPACKET_V3), 4) !== 0) return fail();
+    const s = structs();
+    const version = new Uint8Array(new Int32Array([TPACKET_V3]).buffer); // int
+    if (c.setsockopt!(fd, SOL_PACKET, PACKET_VERSION, version, 4) !== 0) return fail();
     const blocks = Math.max(2, Math.ceil(options.bufferSize / BLOCK_SIZE));
-    const req = new Uint32Array([
-      BLOCK_SIZE,
-      blocks,
-      FRAME_SIZE,
-      (BLOCK_SIZE / FRAME_SIZE) * blocks,
-      Math.max(1, Math.round(options.blockTimeoutMs)),
-      0,
-      0,
-    ]);
-    if (c.setsockopt!(fd, SOL_PACKET, PACKET_RX_RING, new Uint8Array(req.buffer), 28) !== 0) {
-      return fail();
-    }
+    const req = bytesOf(s.tpacket_req3, {
+      tp_block_size: BLOCK_SIZE,
+      tp_block_nr: blocks,
+      tp_frame_size: FRAME_SIZE,
+      tp_frame_nr: (BLOCK_SIZE / FRAME_SIZE) * blocks,
+      tp_retire_blk_tov: Math.max(1, Math.round(options.blockTimeoutMs)),
+    });
+    if (c.setsockopt!(fd, SOL_PACKET, PACKET_RX_RING, req, req.length) !== 0) return fail();
     size = BLOCK_SIZE * blocks;
     const mapped = Number(c.mmap!(0, size, PROT_READ_WRITE, MAP_SHARED, fd, 0));
     if (!(mapped > 0 && mapped <= Number.MAX_SAFE_INTEGER)) return fail();
     addr = mapped;
     // Without a filter: accept every packet, keeping one byte of it ("ret #1").
     const insns = options.instructions ?? [{ code: 0x06, jt: 0, jf: 0, k: 1 }];
-    const code = new DataView(new ArrayBuffer(8 * insns.length));
-    insns.forEach((ins, i) => {
-      code.setUint16(i * 8, ins.code, true);
-      code.setUint8(i * 8 + 2, ins.jt);
-      code.setUint8(i * 8 + 3, ins.jf);
-      code.setUint32(i * 8 + 4, ins.k, true);
-    });
-    const codeBytes = new Uint8Array(code.buffer);
-    const prog = new DataView(new ArrayBuffer(16)); // struct sock_fprog
-    prog.setUint16(0, insns.length, true);
-    prog.setBigUint64(
-      8,
-      BigInt(native().backend.address(native().backend.pointerOf(codeBytes))),
-      true,
-    );
-    const progBytes = new Uint8Array(prog.buffer);
-    if (c.setsockopt!(fd, SOL_SOCKET, SO_ATTACH_FILTER, progBytes, 16) !== 0) return fail();
-    codeBytes.fill(0); // (kept alive until here: the kernel copied it)
+    const code = new Uint8Array(insns.length * s.bpf_insn.size); // struct sock_filter[]
+    const cv = new DataView(code.buffer);
+    insns.forEach((ins, i) => s.bpf_insn.write(cv, ins, i * s.bpf_insn.size));
+    const b = native().backend;
+    const prog = bytesOf(s.sock_fprog, { len: insns.length, filter: b.address(b.pointerOf(code)) });
+    if (c.setsockopt!(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog, prog.length) !== 0) return fail();
+    code.fill(0); // (kept alive until here: the kernel copied it)
     if (options.promiscuous) {
-      const mreq = new DataView(new ArrayBuffer(16)); // struct packet_mreq
-      mreq.setInt32(0, index, true);
-      mreq.setUint16(4, PACKET_MR_PROMISC, true);
-      const r = c.setsockopt!(
-        fd,
-        SOL_PACKET,
-        PACKET_ADD_MEMBERSHIP,
-        new Uint8Array(mreq.buffer),
-        16,
-      );
-      if (r !== 0) return fail();
+      const mreq = bytesOf(s.packet_mreq, { mr_ifindex: index, mr_type: PACKET_MR_PROMISC });
+      if (c.setsockopt!(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq, mreq.length) !== 0) {
+        return fail();
+      }
     }
-    const sll = new DataView(new ArrayBuffer(20)); // struct sockaddr_ll
-    sll.setUint16(0, AF_PACKET, true);
-    sll.setUint16(2, ETH_P_ALL_BE, true);
-    sll.setInt32(4, index, true);
-    if (c.bind!(fd, new Uint8Array(sll.buffer), 20) !== 0) return fail();
+    const sll = bytesOf(s.sockaddr_ll, { sll_family: AF_PACKET, sll_ifindex: index });
+    // sll_protocol is in network byte order.
+    new DataView(sll.buffer).setUint16(s.sockaddr_ll.offsetOf("sll_protocol"), ETH_P_ALL, false);
+    if (c.bind!(fd, sll, sll.length) !== 0) return fail();
     const lo = c.if_nametoindex!(cString("lo")) as number;
     return new PacketRing(fd, addr, size, blocks, lo === index ? index : -1);
   }
@@ -192,17 +216,17 @@ export class PacketRing {
     return this.#fd;
   }
 
-  /** True once closed. */
-  get closed(): boolean {
-    return this.#buffer === null;
-  }
-
   /**
    * Counts every packet of the blocks the kernel has handed over, gives the blocks back, and
    * returns how many packets it counted.
    */
   walk(sink: CountSink): number {
     const w = this.#words, bytes = this.#bytes, blocks = this.#blocks, lo = this.#loIndex;
+    const o = this.#at;
+    const B_STATUS = o.status, B_NUM_PKTS = o.numPkts, B_FIRST = o.first;
+    const H_NEXT = o.next, H_SEC = o.sec, H_NSEC = o.nsec, H_LEN = o.len;
+    const H_STATUS = o.hstatus, H_VLAN_TCI = o.vlanTci, SLL_IFINDEX = o.ifindex;
+    const SLL_PKTTYPE = o.pkttype;
     const blockWords = BLOCK_SIZE >> 2;
     // Nearly every packet belongs to the oldest open interval: summed here, handed over once.
     const due = sink.due;
@@ -217,8 +241,7 @@ export class PacketRing {
         const h = at >> 2;
         at += w[h + H_NEXT];
         if (
-          lo >= 0 && bytes[(h << 2) + SLL_PKTTYPE] === PACKET_OUTGOING &&
-          w[h + SLL_IFINDEX_W] === lo
+          lo >= 0 && bytes[(h << 2) + SLL_PKTTYPE] === PACKET_OUTGOING && w[h + SLL_IFINDEX] === lo
         ) {
           continue;
         }

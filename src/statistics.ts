@@ -531,41 +531,35 @@ export function openStatistics(
       filter,
     });
   let cap = open(1);
-  const deviceName = typeof device === "string" ? device : device.name;
-  // Linux, Ethernet-like device: a ring of our own, the filter (compiled by libpcap on this
-  // device's handle) in the kernel, no call per packet. The handle then goes.
-  if (PacketRing.available() && cap.linkType === LinkType.EN10MB && options.ring !== false) {
-    let ring: PacketRing | null = null;
-    try {
-      let instructions: readonly BpfInstruction[] | undefined;
-      if (options.filter !== undefined) {
-        using program = cap.compileFilter(options.filter);
-        instructions = program.instructions;
-      }
-      ring = PacketRing.open(deviceName, {
+  // The filter, compiled once by libpcap on this device's handle.
+  let instructions: readonly BpfInstruction[] | undefined;
+  let ring: PacketRing | null = null;
+  try {
+    if (options.filter !== undefined) {
+      using program = cap.compileFilter(options.filter);
+      instructions = program.instructions;
+    }
+    // Linux, Ethernet-like device: a ring of our own, the filter in the kernel, no call per
+    // packet; the handle then goes.
+    if (options.ring !== false && cap.linkType === LinkType.EN10MB) {
+      ring = PacketRing.open(typeof device === "string" ? device : device.name, {
         instructions,
         bufferSize: options.bufferSize ?? 16 << 20,
         blockTimeoutMs: readTimeout(interval),
         promiscuous: options.promiscuous,
       });
-    } catch (e) {
-      cap.close();
-      throw e;
     }
-    if (ring) {
-      cap.close();
-      return new Engine(ring, false, interval, options.signal);
-    }
+  } catch (e) {
+    cap.close();
+    throw e;
   }
-  if (options.filter !== undefined) {
-    let needed: number;
-    try {
-      using program = cap.compileFilter(options.filter);
-      needed = filterSnaplen(program.instructions);
-    } finally {
-      cap.close();
-    }
-    cap = open(needed, options.filter);
+  if (ring) {
+    cap.close();
+    return new Engine(ring, false, interval, options.signal);
+  }
+  if (instructions) {
+    cap.close();
+    cap = open(filterSnaplen(instructions), options.filter);
   }
   return new Engine(cap, false, interval, options.signal);
 }

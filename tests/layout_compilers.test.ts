@@ -100,6 +100,7 @@ function systemSource(abi: AbiName): string {
       "#include <netinet/in.h>",
       "#include <sys/uio.h>",
       "#include <linux/if_packet.h>",
+      "#include <linux/filter.h>",
     ]),
     pcapHeaderText,
   ];
@@ -118,7 +119,18 @@ function systemSource(abi: AbiName): string {
     "pcap_send_queue",
   ];
   real.push("pcap_sf_pkthdr");
-  if (!windows) real.push("sockaddr_ll", "iovec", "msghdr", "mmsghdr");
+  if (!windows) {
+    real.push("sockaddr_ll", "iovec", "msghdr", "mmsghdr", "sock_fprog", "packet_mreq");
+    real.push("tpacket_req3", "tpacket_bd_ts", "tpacket_hdr_variant1", "tpacket3_hdr");
+    if (abi !== "linux-ia32") real.push("tpacket_hdr_v1", "tpacket_block_desc");
+  }
+  if (abi === "linux-ia32") {
+    // __aligned_u64 makes these 8-aligned on linux-ia32 too, where our u64 is 4-aligned:
+    // their sizes and offsets still agree, which is what is read.
+    for (const name of ["tpacket_hdr_v1", "tpacket_block_desc"] as const) {
+      lines.push(...asserts(name, s[name]).filter((l) => !l.includes("_Alignof")));
+    }
+  }
   for (const name of real) lines.push(...asserts(name, s[name]));
   lines.push(
     `_Static_assert(AF_INET6 == ${windows ? 23 : 10}, "AF_INET6");`,
