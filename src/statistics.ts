@@ -67,6 +67,11 @@ export interface StatisticsOptions {
    * Linux, Ethernet-like devices, user-space counting: read the kernel's packet ring
    * directly (default `true`: no call per packet) or, with `false`, through libpcap's read
    * loop like every other system. Both give the same counts.
+   *
+   * @example
+   * ```ts
+   * using stats = openStatistics("eth0", { ring: false }); // counter: "libpcap"
+   * ```
    */
   readonly ring?: boolean;
   /**
@@ -97,6 +102,12 @@ export interface Statistics extends AsyncIterable<StatisticsSample> {
    * Who counts: `"driver"` (the statistics mode of WinPcap's or Npcap's driver), `"ring"`
    * (here, from a Linux packet ring of our own: the filter in the kernel, no call per packet)
    * or `"libpcap"` (here, from libpcap's read loop).
+   *
+   * @example
+   * ```ts
+   * using stats = openStatistics("eth0", { filter: "udp" });
+   * console.log(stats.counter); // "ring" on Linux, "driver" with Npcap
+   * ```
    */
   readonly counter: "driver" | "ring" | "libpcap";
   /**
