@@ -114,6 +114,8 @@ export function bunBackend(): Backend {
   const backend: Backend = {
     runtime: "bun",
     os,
+    arch: ({ x64: "x86_64", arm64: "aarch64", ia32: "x86" } as Record<string, string>)[proc.arch] ??
+      proc.arch,
     poolSmallBuffers: false,
     open<T extends SymbolTable>(path: string, table: T): NativeLibrary<T> {
       const required: Record<string, Any> = {};

@@ -109,6 +109,7 @@ export function denoBackend(): Backend {
   const backend: Backend = {
     runtime: "deno",
     os,
+    arch: D.build.arch,
     poolSmallBuffers: true,
     open<T extends SymbolTable>(path: string, table: T): NativeLibrary<T> {
       const defs: Record<string, DenoForeignFunction> = {};

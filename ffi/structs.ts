@@ -283,6 +283,70 @@ function declare(abi: Abi) {
     { ...o, name: "tpacket3_hdr" },
   );
 
+  // Linux (linux/bpf.h): struct bpf_insn { __u8 code; __u8 dst_reg:4; __u8 src_reg:4;
+  //   __s16 off; __s32 imm; } (an eBPF instruction; the two register numbers share a byte,
+  //   dst_reg in its low bits on little-endian machines)
+  const ebpf_insn = defineStruct(
+    [["code", "u8"], ["regs", "u8"], ["off", "i16"], ["imm", "i32"]] as const,
+    { ...o, name: "ebpf_insn" },
+  );
+
+  // Linux (linux/bpf.h): the members of union bpf_attr that the commands used here read.
+  // Each __aligned_u64 is declared as u64 after explicit padding, so that the offsets hold on
+  // every ABI. BPF_MAP_CREATE: { __u32 map_type, key_size, value_size, max_entries, map_flags; }
+  const bpf_attr_map_create = defineStruct(
+    [
+      ["map_type", "u32"],
+      ["key_size", "u32"],
+      ["value_size", "u32"],
+      ["max_entries", "u32"],
+      ["map_flags", "u32"],
+    ] as const,
+    { ...o, name: "bpf_attr_map_create" },
+  );
+
+  // BPF_MAP_*_ELEM: { __u32 map_fd; __aligned_u64 key; __aligned_u64 value; __u64 flags; }
+  const bpf_attr_map_elem = defineStruct(
+    [["map_fd", "u32"], ["pad0", "u32"], ["key", "u64"], ["value", "u64"], [
+      "flags",
+      "u64",
+    ]] as const,
+    { ...o, name: "bpf_attr_map_elem" },
+  );
+
+  // BPF_PROG_LOAD: { __u32 prog_type, insn_cnt; __aligned_u64 insns, license;
+  //   __u32 log_level, log_size; __aligned_u64 log_buf; __u32 kern_version, prog_flags; … }
+  const bpf_attr_prog_load = defineStruct(
+    [
+      ["prog_type", "u32"],
+      ["insn_cnt", "u32"],
+      ["insns", "u64"],
+      ["license", "u64"],
+      ["log_level", "u32"],
+      ["log_size", "u32"],
+      ["log_buf", "u64"],
+      ["kern_version", "u32"],
+      ["prog_flags", "u32"],
+    ] as const,
+    { ...o, name: "bpf_attr_prog_load" },
+  );
+
+  // BPF_PROG_TEST_RUN: { __u32 prog_fd, retval, data_size_in, data_size_out;
+  //   __aligned_u64 data_in, data_out; __u32 repeat, duration; … }
+  const bpf_attr_test_run = defineStruct(
+    [
+      ["prog_fd", "u32"],
+      ["retval", "u32"],
+      ["data_size_in", "u32"],
+      ["data_size_out", "u32"],
+      ["data_in", "u64"],
+      ["data_out", "u64"],
+      ["repeat", "u32"],
+      ["duration", "u32"],
+    ] as const,
+    { ...o, name: "bpf_attr_test_run" },
+  );
+
   return {
     timeval,
     pcap_pkthdr,
@@ -311,6 +375,11 @@ function declare(abi: Abi) {
     tpacket_block_desc,
     tpacket_hdr_variant1,
     tpacket3_hdr,
+    ebpf_insn,
+    bpf_attr_map_create,
+    bpf_attr_map_elem,
+    bpf_attr_prog_load,
+    bpf_attr_test_run,
     /** True when `sockaddr_ll` is the link-layer address struct of this OS. */
     hasSockaddrLl: linux,
     /** True when `sockaddr_dl` is the link-layer address struct of this OS. */
@@ -362,4 +431,9 @@ export const structNames = [
   "tpacket_block_desc",
   "tpacket_hdr_variant1",
   "tpacket3_hdr",
+  "ebpf_insn",
+  "bpf_attr_map_create",
+  "bpf_attr_map_elem",
+  "bpf_attr_prog_load",
+  "bpf_attr_test_run",
 ] as const;

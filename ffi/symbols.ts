@@ -523,6 +523,14 @@ export const libcSymbols = {
   munmap: fn("int munmap(void *addr, size_t length)", ["usize", "usize"], "i32", {
     optional: true,
   }),
+  // Called only as syscall(SYS_bpf, int cmd, union bpf_attr *attr, unsigned int size) on
+  // 64-bit Linux, where a variadic call passes these integer arguments as a plain one does.
+  syscall: fn(
+    "long syscall(long number, ...)",
+    ["i64", "i64", "buffer", "i64"],
+    "i64",
+    { optional: true },
+  ),
   if_nametoindex: fn("unsigned int if_nametoindex(const char *ifname)", ["buffer"], "u32", {
     optional: true,
   }),

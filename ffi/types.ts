@@ -129,4 +129,6 @@ export interface Backend {
   readonly poolSmallBuffers: boolean;
   /** Operating system: "linux", "darwin", "windows", … */
   readonly os: string;
+  /** Processor architecture, spelled as Deno does: "x86_64", "aarch64", … */
+  readonly arch: string;
 }

@@ -13,21 +13,16 @@
  * @module
  */
 
-import type { StructLayout } from "../ffi/layout.ts";
 import type { BpfInstruction } from "./filter.ts";
-import { cString, native, structs } from "./native.ts";
+import { native, structs } from "./native.ts";
+import { openPacketSocket, packetSocketsAvailable, structBytes } from "./packet_socket.ts";
 
-const AF_PACKET = 17;
-const SOCK_RAW = 3;
 const SOL_SOCKET = 1;
 const SO_ATTACH_FILTER = 26;
 const SOL_PACKET = 263;
-const PACKET_ADD_MEMBERSHIP = 1;
 const PACKET_RX_RING = 5;
 const PACKET_VERSION = 10;
-const PACKET_MR_PROMISC = 1;
 const TPACKET_V3 = 2;
-const ETH_P_ALL = 3;
 const PROT_READ_WRITE = 3;
 const MAP_SHARED = 1;
 /** `TP_STATUS_USER`: the block belongs to user space. */
@@ -39,13 +34,6 @@ const PACKET_OUTGOING = 4;
 const TPACKET_ALIGNMENT = 16;
 const BLOCK_SIZE = 4 << 20;
 const FRAME_SIZE = 2048;
-
-/** A struct's bytes, written through its declared layout (fields not given are zero). */
-function bytesOf(layout: StructLayout, value: Readonly<Record<string, number>>): Uint8Array {
-  const out = new Uint8Array(layout.size);
-  layout.write(new DataView(out.buffer), value);
-  return out;
-}
 
 /**
  * Where the walk reads, from the declared layouts: 32-bit word indexes within a block
@@ -150,8 +138,7 @@ export class PacketRing {
   static available(): boolean {
     const n = native();
     const c = n.libc?.symbols;
-    return n.backend.os === "linux" && !!c?.socket && !!c.setsockopt && !!c.bind && !!c.mmap &&
-      !!c.munmap && !!c.if_nametoindex && !!c.close;
+    return packetSocketsAvailable() && !!c?.mmap && !!c.munmap;
   }
 
   /**
@@ -161,54 +148,46 @@ export class PacketRing {
   static open(device: string, options: PacketRingOptions): PacketRing | null {
     if (!PacketRing.available()) return null;
     const c = native().libc!.symbols;
-    const index = c.if_nametoindex!(cString(device)) as number;
-    if (index === 0) return null;
-    // No protocol yet: nothing is queued before the filter is in place and the socket bound.
-    const fd = c.socket!(AF_PACKET, SOCK_RAW, 0) as number;
-    if (fd < 0) return null;
-    let addr = -1, size = 0;
-    const fail = (): null => {
-      if (addr >= 0) c.munmap!(addr, size);
-      c.close!(fd);
-      return null;
-    };
     const s = structs();
-    const version = new Uint8Array(new Int32Array([TPACKET_V3]).buffer); // int
-    if (c.setsockopt!(fd, SOL_PACKET, PACKET_VERSION, version, 4) !== 0) return fail();
     const blocks = Math.max(2, Math.ceil(options.bufferSize / BLOCK_SIZE));
-    const req = bytesOf(s.tpacket_req3, {
-      tp_block_size: BLOCK_SIZE,
-      tp_block_nr: blocks,
-      tp_frame_size: FRAME_SIZE,
-      tp_frame_nr: (BLOCK_SIZE / FRAME_SIZE) * blocks,
-      tp_retire_blk_tov: Math.max(1, Math.round(options.blockTimeoutMs)),
-    });
-    if (c.setsockopt!(fd, SOL_PACKET, PACKET_RX_RING, req, req.length) !== 0) return fail();
-    size = BLOCK_SIZE * blocks;
-    const mapped = Number(c.mmap!(0, size, PROT_READ_WRITE, MAP_SHARED, fd, 0));
-    if (!(mapped > 0 && mapped <= Number.MAX_SAFE_INTEGER)) return fail();
-    addr = mapped;
-    // Without a filter: accept every packet, keeping one byte of it ("ret #1").
-    const insns = options.instructions ?? [{ code: 0x06, jt: 0, jf: 0, k: 1 }];
-    const code = new Uint8Array(insns.length * s.bpf_insn.size); // struct sock_filter[]
-    const cv = new DataView(code.buffer);
-    insns.forEach((ins, i) => s.bpf_insn.write(cv, ins, i * s.bpf_insn.size));
-    const b = native().backend;
-    const prog = bytesOf(s.sock_fprog, { len: insns.length, filter: b.address(b.pointerOf(code)) });
-    if (c.setsockopt!(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog, prog.length) !== 0) return fail();
-    code.fill(0); // (kept alive until here: the kernel copied it)
-    if (options.promiscuous) {
-      const mreq = bytesOf(s.packet_mreq, { mr_ifindex: index, mr_type: PACKET_MR_PROMISC });
-      if (c.setsockopt!(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq, mreq.length) !== 0) {
-        return fail();
+    const size = BLOCK_SIZE * blocks;
+    let addr = -1;
+    const socket = openPacketSocket(device, options.promiscuous ?? false, (fd) => {
+      const version = new Uint8Array(new Int32Array([TPACKET_V3]).buffer); // int
+      if (c.setsockopt!(fd, SOL_PACKET, PACKET_VERSION, version, 4) !== 0) return false;
+      const req = structBytes(s.tpacket_req3, {
+        tp_block_size: BLOCK_SIZE,
+        tp_block_nr: blocks,
+        tp_frame_size: FRAME_SIZE,
+        tp_frame_nr: (BLOCK_SIZE / FRAME_SIZE) * blocks,
+        tp_retire_blk_tov: Math.max(1, Math.round(options.blockTimeoutMs)),
+      });
+      if (c.setsockopt!(fd, SOL_PACKET, PACKET_RX_RING, req, req.length) !== 0) return false;
+      const mapped = Number(c.mmap!(0, size, PROT_READ_WRITE, MAP_SHARED, fd, 0));
+      if (!(mapped > 0 && mapped <= Number.MAX_SAFE_INTEGER)) return false;
+      addr = mapped;
+      const unmap = (): void => {
+        c.munmap!(mapped, size);
+      };
+      // Without a filter: accept every packet, keeping one byte of it ("ret #1").
+      const insns = options.instructions ?? [{ code: 0x06, jt: 0, jf: 0, k: 1 }];
+      const code = new Uint8Array(insns.length * s.bpf_insn.size); // struct sock_filter[]
+      const cv = new DataView(code.buffer);
+      insns.forEach((ins, i) => s.bpf_insn.write(cv, ins, i * s.bpf_insn.size));
+      const b = native().backend;
+      const prog = structBytes(s.sock_fprog, {
+        len: insns.length,
+        filter: b.address(b.pointerOf(code)),
+      });
+      if (c.setsockopt!(fd, SOL_SOCKET, SO_ATTACH_FILTER, prog, prog.length) !== 0) {
+        unmap();
+        return false;
       }
-    }
-    const sll = bytesOf(s.sockaddr_ll, { sll_family: AF_PACKET, sll_ifindex: index });
-    // sll_protocol is in network byte order.
-    new DataView(sll.buffer).setUint16(s.sockaddr_ll.offsetOf("sll_protocol"), ETH_P_ALL, false);
-    if (c.bind!(fd, sll, sll.length) !== 0) return fail();
-    const lo = c.if_nametoindex!(cString("lo")) as number;
-    return new PacketRing(fd, addr, size, blocks, lo === index ? index : -1);
+      code.fill(0); // (kept alive until here: the kernel copied it)
+      return unmap;
+    });
+    if (!socket) return null;
+    return new PacketRing(socket.fd, addr, size, blocks, socket.loopback ? socket.index : -1);
   }
 
   /** The socket, to poll for a block handed over. */

@@ -10,19 +10,24 @@
  * ```
  *
  * Where the library has the statistics mode (WinPcap, Npcap) the driver
- * counts and no packet reaches user space (`counter: "driver"`). Elsewhere the counting is
- * done here:
- * - on Linux, for Ethernet-like devices (`counter: "ring"`): a packet socket with a
- *   `TPACKET_V3` ring of our own, the filter (compiled by libpcap on the device's handle) in
- *   the kernel keeping one byte of each packet, and the packets' headers summed in place in
- *   the shared ring, with no call per packet;
- * - otherwise (`counter: "libpcap"`, or `ring: false`): a libpcap capture with the smallest
- *   snapshot length the filter allows (1 byte without a filter; see {@link filterSnaplen}),
- *   the filter in the kernel, read through the batch path, summing each record header's
- *   length field (`len`) so no payload is copied.
+ * counts and no packet reaches user space (`counter: "driver"`). Elsewhere, the first of
+ * these that can be used (or the one `counter` names):
+ * - `"kernel"`, on Linux (x86-64, arm64) for Ethernet-like devices with the privilege for
+ *   `bpf(2)` (root or `CAP_BPF`): the filter, compiled by libpcap on the device's handle, is
+ *   translated to an eBPF socket filter that adds each packet it accepts to two counters in a
+ *   BPF map and drops it. The kernel counts as packets pass, as WinPcap's driver does; no
+ *   packet is queued, and the counters are read once per interval, at its end.
+ * - `"ring"`, on Linux for Ethernet-like devices: a packet socket with a `TPACKET_V3` ring of
+ *   our own, the filter in the kernel keeping one byte of each packet, and the packets'
+ *   headers summed in place in the shared ring, with no call per packet;
+ * - `"libpcap"`: a libpcap capture with the smallest snapshot length the filter allows (1
+ *   byte without a filter; see {@link filterSnaplen}), the filter in the kernel, read through
+ *   the batch path, summing each record header's length field (`len`) so no payload is
+ *   copied.
  *
- * Both read with a timeout of a quarter interval (10 to 100 ms), so that the kernel hands
- * packets over in large blocks.
+ * The last two count by packet time stamp and read with a timeout of a quarter interval (10
+ * to 100 ms), so that the kernel hands packets over in large blocks; a sample then comes that
+ * much after its interval's end.
  *
  * What `bytes` counts: the length of each frame as libpcap reports it (the
  * `len` of its record header: link-layer header and payload, without
@@ -41,6 +46,7 @@ import { ErrorCode, PcapError } from "./errors.ts";
 import type { BpfInstruction } from "./filter.ts";
 import { native } from "./native.ts";
 import { openLive } from "./open.ts";
+import { KernelCounter, type KernelCounts } from "./kernel_counter.ts";
 import { PacketRing } from "./packet_ring.ts";
 import { BatchReader } from "./reader.ts";
 import type { Packet } from "./packet.ts";
@@ -64,16 +70,17 @@ export interface StatisticsOptions {
   /** Kernel buffer size for the user-space counting path (default 16 MiB). */
   readonly bufferSize?: number;
   /**
-   * Linux, Ethernet-like devices, user-space counting: read the kernel's packet ring
-   * directly (default `true`: no call per packet) or, with `false`, through libpcap's read
-   * loop like every other system. Both give the same counts.
+   * When not the driver counts: which counter (see {@link Statistics.counter}). By default
+   * the first that can be used of `"kernel"`, `"ring"` and `"libpcap"`; naming one uses that
+   * one, or throws a `NOT_SUPPORTED` {@link PcapError} where it cannot be used. All give the
+   * same counts.
    *
    * @example
    * ```ts
-   * using stats = openStatistics("eth0", { ring: false }); // counter: "libpcap"
+   * using stats = openStatistics("eth0", { counter: "libpcap" }); // as on any system
    * ```
    */
-  readonly ring?: boolean;
+  readonly counter?: "kernel" | "ring" | "libpcap";
   /**
    * `"auto"` (default): the driver's statistics mode where the library has
    * it, else counting here; `"native"`: the driver's or a `NOT_SUPPORTED`
@@ -81,6 +88,9 @@ export interface StatisticsOptions {
    */
   readonly mode?: "auto" | "native" | "user";
 }
+
+/** Who counts: see {@link Statistics.counter}. */
+export type Counter = "driver" | "kernel" | "ring" | "libpcap";
 
 /** One interval's counts. */
 export interface StatisticsSample {
@@ -99,17 +109,19 @@ export interface Statistics extends AsyncIterable<StatisticsSample> {
   /** The interval in milliseconds. */
   readonly interval: number;
   /**
-   * Who counts: `"driver"` (the statistics mode of WinPcap's or Npcap's driver), `"ring"`
-   * (here, from a Linux packet ring of our own: the filter in the kernel, no call per packet)
-   * or `"libpcap"` (here, from libpcap's read loop).
+   * Who counts: `"driver"` (the statistics mode of WinPcap's or Npcap's driver),
+   * `"kernel"` (Linux, with the privilege for `bpf(2)`: the filter, translated to eBPF,
+   * counts in the kernel as packets pass, and no packet reaches user space), `"ring"` (Linux:
+   * the filter in the kernel, the packets' headers summed from a packet ring of our own with
+   * no call per packet) or `"libpcap"` (from libpcap's read loop).
    *
    * @example
    * ```ts
    * using stats = openStatistics("eth0", { filter: "udp" });
-   * console.log(stats.counter); // "ring" on Linux, "driver" with Npcap
+   * console.log(stats.counter); // "kernel" on Linux as root, "driver" with Npcap
    * ```
    */
-  readonly counter: "driver" | "ring" | "libpcap";
+  readonly counter: Counter;
   /**
    * Stops counting. The iteration yields the packets read up to now as a last
    * (partial) sample, then ends quietly. Idempotent.
@@ -221,11 +233,12 @@ class Intervals {
 
 class Engine implements Statistics {
   readonly native: boolean;
-  readonly counter: "driver" | "ring" | "libpcap";
+  readonly counter: Counter;
   readonly interval: number;
-  /** The libpcap capture counted from, or null when counting from a ring of our own. */
+  /** The libpcap capture counted from, or null when counting with a counter of our own. */
   #capture: LiveCapture | null;
   #ring: PacketRing | null;
+  #kernel: KernelCounter | null;
   #signal: AbortSignal | undefined;
   #closed = false;
   #iterated = false;
@@ -234,14 +247,15 @@ class Engine implements Statistics {
   #waker: Waker | null = null;
 
   constructor(
-    source: LiveCapture | PacketRing,
+    source: LiveCapture | PacketRing | KernelCounter,
     isNative: boolean,
     interval: number,
     signal?: AbortSignal,
   ) {
     this.#ring = source instanceof PacketRing ? source : null;
-    this.#capture = source instanceof PacketRing ? null : source;
-    this.counter = isNative ? "driver" : this.#ring ? "ring" : "libpcap";
+    this.#kernel = source instanceof KernelCounter ? source : null;
+    this.#capture = this.#ring || this.#kernel ? null : source as LiveCapture;
+    this.counter = isNative ? "driver" : this.#kernel ? "kernel" : this.#ring ? "ring" : "libpcap";
     this.native = isNative;
     this.interval = interval;
     this.#signal = signal;
@@ -254,6 +268,7 @@ class Engine implements Statistics {
     if (!this.#iterated) {
       this.#capture?.close();
       this.#ring?.close();
+      this.#kernel?.close();
       return;
     }
     this.#wake();
@@ -269,6 +284,7 @@ class Engine implements Statistics {
     if (this.#iterated) throw new TypeError("A Statistics object can be iterated only once");
     this.#iterated = true;
     if (this.native) return this.#driver();
+    if (this.#kernel) return this.#kernelCount(this.#kernel);
     if (this.#ring) return this.#ringCount(this.#ring);
     // Counting from the record headers in place (no packet object per packet) where the
     // memory-stream batch path exists and the capture can be waited on; else from packets.
@@ -326,6 +342,52 @@ class Engine implements Statistics {
       waker.close();
       counter.close();
       cap.close();
+    }
+  }
+
+  /**
+   * Counting in the kernel (Linux): the counters are read at each interval's end; nothing
+   * happens in between.
+   */
+  async *#kernelCount(counter: KernelCounter): AsyncGenerator<StatisticsSample, void, undefined> {
+    const signal = this.#signal;
+    const woken = new Promise<"closed">((resolve) => this.#wake = () => resolve("closed"));
+    const onAbort = (): void => this.#wake();
+    signal?.addEventListener("abort", onAbort);
+    let last: KernelCounts = { packets: 0, bytes: 0 };
+    const take = (timestamp: number): StatisticsSample => {
+      const now = counter.read();
+      const sample = {
+        timestamp,
+        packets: now.packets - last.packets,
+        bytes: now.bytes - last.bytes,
+      };
+      last = now;
+      return sample;
+    };
+    let due = this.#start + this.interval;
+    try {
+      signal?.throwIfAborted();
+      for (;;) {
+        if (this.#closed) break;
+        const ms = due - Date.now();
+        if (ms > 0) {
+          const t = timer(ms);
+          await Promise.race([t.promise, woken]);
+          t.cancel();
+          signal?.throwIfAborted();
+          continue;
+        }
+        // (After a stall of the event loop, the missed intervals' packets count in the first.)
+        yield take(due);
+        due += this.interval;
+      }
+      // close(): packets still on their way through the kernel, then the last partial sample.
+      await new Promise((resolve) => setTimeout(resolve, GRACE_MS));
+      yield take(due);
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      counter.close();
     }
   }
 
@@ -502,6 +564,10 @@ export function openStatistics(
   if (mode !== "auto" && mode !== "native" && mode !== "user") {
     throw new TypeError('mode must be "auto", "native" or "user"');
   }
+  const want = options.counter;
+  if (want !== undefined && want !== "kernel" && want !== "ring" && want !== "libpcap") {
+    throw new TypeError('counter must be "kernel", "ring" or "libpcap"');
+  }
   options.signal?.throwIfAborted();
   const useNative = mode === "native" || (mode === "auto" && statisticsModeAvailable());
   if (useNative && !statisticsModeAvailable()) {
@@ -544,29 +610,43 @@ export function openStatistics(
   let cap = open(1);
   // The filter, compiled once by libpcap on this device's handle.
   let instructions: readonly BpfInstruction[] | undefined;
-  let ring: PacketRing | null = null;
+  let own: KernelCounter | PacketRing | null = null;
   try {
     if (options.filter !== undefined) {
       using program = cap.compileFilter(options.filter);
       instructions = program.instructions;
     }
-    // Linux, Ethernet-like device: a ring of our own, the filter in the kernel, no call per
-    // packet; the handle then goes.
-    if (options.ring !== false && cap.linkType === LinkType.EN10MB) {
-      ring = PacketRing.open(typeof device === "string" ? device : device.name, {
+    // Linux, Ethernet-like device: a counter of our own, the filter in the kernel; the handle
+    // then goes. In the kernel itself where bpf(2) is allowed, else from a packet ring.
+    const name = typeof device === "string" ? device : device.name;
+    const ethernet = cap.linkType === LinkType.EN10MB;
+    if (ethernet && (want === undefined || want === "kernel")) {
+      own = KernelCounter.open(name, { instructions, promiscuous: options.promiscuous });
+    }
+    if (ethernet && !own && (want === undefined || want === "ring")) {
+      own = PacketRing.open(name, {
         instructions,
         bufferSize: options.bufferSize ?? 16 << 20,
         blockTimeoutMs: readTimeout(interval),
         promiscuous: options.promiscuous,
       });
     }
+    if (!own && want !== undefined && want !== "libpcap") {
+      throw new PcapError(
+        ErrorCode.NOT_SUPPORTED,
+        want === "kernel"
+          ? "The kernel counter needs Linux (x86-64 or arm64), an Ethernet-like device, the " +
+            "privilege for bpf(2) (CAP_BPF or root) and a filter with an eBPF counterpart"
+          : "The ring counter needs Linux, an Ethernet-like device and a filter the kernel accepts",
+      );
+    }
   } catch (e) {
     cap.close();
     throw e;
   }
-  if (ring) {
+  if (own) {
     cap.close();
-    return new Engine(ring, false, interval, options.signal);
+    return new Engine(own, false, interval, options.signal);
   }
   if (instructions) {
     cap.close();

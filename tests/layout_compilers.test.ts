@@ -222,6 +222,38 @@ function packCases(abi: AbiName): { name: string; layout: StructLayout }[] {
   return cases;
 }
 
+/**
+ * The eBPF declarations against <linux/bpf.h> (a source of its own: its struct bpf_insn is not
+ * libpcap's). The union's members are checked where they sit in union bpf_attr; the register
+ * byte of struct bpf_insn is two bit-fields, so only the fields around it are.
+ */
+function linuxBpfSource(abi: AbiName): string {
+  const s = pcapStructs(abi);
+  const lines = ["#include <stddef.h>", "#include <linux/bpf.h>"];
+  const i = s.ebpf_insn;
+  lines.push(
+    `_Static_assert(sizeof(struct bpf_insn) == ${i.size}, "sizeof bpf_insn");`,
+    `_Static_assert(offsetof(struct bpf_insn, off) == ${i.offsetOf("off")}, "bpf_insn.off");`,
+    `_Static_assert(offsetof(struct bpf_insn, imm) == ${i.offsetOf("imm")}, "bpf_insn.imm");`,
+  );
+  // The member's path in the union: most are anonymous structs; the test run's is "test".
+  const members = [
+    [s.bpf_attr_map_create, ""],
+    [s.bpf_attr_map_elem, ""],
+    [s.bpf_attr_prog_load, ""],
+    [s.bpf_attr_test_run, "test."],
+  ] as const;
+  for (const [layout, path] of members) {
+    for (const f of layout.fields) {
+      if (f.name.startsWith("pad")) continue;
+      lines.push(
+        `_Static_assert(offsetof(union bpf_attr, ${path}${f.name}) == ${f.offset}, "${layout.name}.${f.name}");`,
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
 function packSource(abi: AbiName): { source: string; count: number } {
   const lines = ["#include <stddef.h>"];
   const cases = packCases(abi);
@@ -246,6 +278,11 @@ describe("layouts agree with real C compilers", () => {
     test(`${abi} (${cc}): system and libpcap declarations`, { skip }, () => {
       compile(cc, `${abi}-system`, systemSource(abi));
     });
+    if (abi.startsWith("linux")) {
+      test(`${abi} (${cc}): eBPF instruction and bpf(2) attributes`, { skip }, () => {
+        compile(cc, `${abi}-bpf`, linuxBpfSource(abi));
+      });
+    }
     test(`${abi} (${cc}): #pragma pack table, including the course's two cases`, { skip }, () => {
       const { source, count } = packSource(abi);
       assert.ok(count >= 60);
