@@ -4,8 +4,10 @@
 //   gaps ORIG CAPTURED               inter-packet gap errors of a capture (nanosecond time stamps)
 //                                    against the original file, frames matched by sequence
 //                                    number: {"n","missing","medianUs","p99Us","maxUs"}
-//   stats DEV FILTER INTERVAL_MS     "ready", then counts with openStatistics until an empty
-//                                    interval follows traffic: {"packets","bytes","cpuNs","samples"}
+//   stats DEV FILTER INTERVAL_MS [COUNTER]
+//                                    "ready", then counts with openStatistics (with COUNTER:
+//                                    kernel, ring or libpcap) until an empty interval follows
+//                                    traffic: {"packets","bytes","cpuNs","samples","counter"}
 import { openLive, openOffline, type Packet } from "../mod.ts";
 import { SendQueue } from "../src/sendqueue.ts";
 import { openStatistics } from "../src/statistics.ts";
@@ -83,9 +85,13 @@ if (mode === "transmit") {
     maxUs: +errors.at(-1)!.toFixed(1),
   }));
 } else if (mode === "stats") {
-  const [dev, filter, intervalText] = args;
+  const [dev, filter, intervalText, counter] = args;
   const cpu0 = process.cpuUsage();
-  const stats = openStatistics(dev, { filter, interval: Number(intervalText) });
+  const stats = openStatistics(dev, {
+    filter,
+    interval: Number(intervalText),
+    counter: counter as "kernel" | "ring" | "libpcap" | undefined,
+  });
   console.log("ready");
   let packets = 0;
   let bytes = 0;
@@ -97,7 +103,13 @@ if (mode === "transmit") {
     if (packets > 0 && s.packets === 0) stats.close();
   }
   const cpu = process.cpuUsage(cpu0);
-  console.log(JSON.stringify({ packets, bytes, cpuNs: (cpu.user + cpu.system) * 1000, samples }));
+  console.log(JSON.stringify({
+    packets,
+    bytes,
+    cpuNs: (cpu.user + cpu.system) * 1000,
+    samples,
+    counter: stats.counter,
+  }));
 } else {
   console.error("usage: sendqueue_bench.ts transmit|gaps|stats ...");
   process.exit(2);
