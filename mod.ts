@@ -49,6 +49,7 @@ export { Capture, DeadHandle, LiveCapture, OfflineCapture, PcapHandle } from "./
 export type {
   BatchOptions,
   CaptureStats,
+  ColumnBatchOptions,
   Direction,
   DumpOptions,
   IterateOptions,

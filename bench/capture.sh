@@ -104,7 +104,7 @@ else
   log "live capture: $N_LIVE frames, $LIVE_ROUNDS rounds (snaplen $SNAPLEN, buffer $BUFSIZE, timeout ${TIMEOUT_MS} ms)"
   args=(vB "$N_LIVE" "$SNAPLEN" "$BUFSIZE" "$TIMEOUT_MS" "$IDLE_MS")
   for round in $(seq "$LIVE_ROUNDS"); do
-    for impl in c deno bun deno-columns bun-columns; do
+    for impl in c deno bun deno-columns bun-columns deno-reuse bun-reuse; do
       f=$OUT/capture_live_$impl.out
       : >"$f"
       case $impl in
@@ -113,6 +113,8 @@ else
         bun) inB "$BUN" "$JS" capture "${args[@]}" >"$f" &;;
         deno-columns) inB "$DENO" run --allow-all --no-check "$JS" capture "${args[@]}" columns >"$f" &;;
         bun-columns) inB "$BUN" "$JS" capture "${args[@]}" columns >"$f" &;;
+        deno-reuse) inB "$DENO" run --allow-all --no-check "$JS" capture "${args[@]}" reuse >"$f" &;;
+        bun-reuse) inB "$BUN" "$JS" capture "${args[@]}" reuse >"$f" &;;
       esac
       pid=$!
       for _ in $(seq 300); do

@@ -3,8 +3,9 @@
 //
 //   read FILE ROUNDS                                  next(), batches(), dispatch(): best of ROUNDS each
 //   inject DEV COUNT ROUNDS                           LiveCapture.inject() loop, best of ROUNDS
-//   capture DEV COUNT SNAPLEN BUFSIZE TIMEOUT_MS IDLE_MS [columns]
-//                                                     batches() (or columnBatches()) until COUNT packets
+//   capture DEV COUNT SNAPLEN BUFSIZE TIMEOUT_MS IDLE_MS [columns|reuse]
+//                                                     batches() (or columnBatches(), with reuse:
+//                                                     columnBatches({ reuse: true })) until COUNT packets
 import process from "node:process";
 import { openLive, openOffline } from "../mod.ts";
 
@@ -140,6 +141,7 @@ async function capture(
   timeout: number,
   idleMs: number,
   columns: boolean,
+  reuse: boolean,
 ): Promise<void> {
   const cap = openLive(dev, {
     snaplen,
@@ -160,9 +162,13 @@ async function capture(
   }, Math.max(10, idleMs / 4));
   console.log("ready");
   const c0 = cpuUs();
+  // Steady state: the CPU from the first quarter of the packets on (start-up, JIT compilation left
+  // out), as for C.
+  let cq = -1;
+  let gq = 0;
   if (columns) {
     // columnBatches(): the same bytes touched, no object per packet.
-    for await (const batch of cap.columnBatches()) {
+    for await (const batch of cap.columnBatches({ reuse })) {
       const { bytes, offsets, caplens } = batch;
       for (let i = 0; i < batch.length; i++) {
         const n = caplens[i];
@@ -172,6 +178,10 @@ async function capture(
       batches++;
       last = performance.now();
       if (t0 === 0) t0 = last;
+      if (cq < 0 && got >= count / 4) {
+        cq = cpuUs();
+        gq = got;
+      }
       if (got >= count) break;
     }
   } else {
@@ -184,6 +194,10 @@ async function capture(
       batches++;
       last = performance.now();
       if (t0 === 0) t0 = last;
+      if (cq < 0 && got >= count / 4) {
+        cq = cpuUs();
+        gq = got;
+      }
       if (got >= count) break;
     }
   }
@@ -199,6 +213,8 @@ async function capture(
     psDrop: st.dropped,
     psIfdrop: st.interfaceDropped,
     cpuUs: c1 - c0,
+    steadyCpuUs: cq < 0 ? 0 : c1 - cq,
+    steadyPackets: got - gq,
     wallS: t0 ? (last - t0) / 1000 : 0,
     check: sum,
   }));
@@ -208,7 +224,8 @@ const num = (i: number): number => Number(args[i]);
 if (mode === "read") await read(args[0], num(1));
 else if (mode === "inject") inject(args[0], num(1), num(2));
 else if (mode === "capture") {
-  await capture(args[0], num(1), num(2), num(3), num(4), num(5), args[6] === "columns");
+  const how = args[6] ?? "";
+  await capture(args[0], num(1), num(2), num(3), num(4), num(5), how !== "", how === "reuse");
 } else {
   console.error("usage: capture_bench.ts read|inject|capture ...");
   process.exit(2);

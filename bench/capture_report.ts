@@ -115,6 +115,9 @@ if (rc && rd && rbn) {
 const live = (impl: string): Any[] => all("live", impl);
 if (live("c").length) {
   const nsPerPkt = (r: Any): number => r.capture.cpuUs * 1000 / Math.max(1, r.capture.received);
+  // From the first quarter of the packets on: start-up and JIT compilation left out.
+  const steadyNs = (r: Any): number =>
+    r.capture.steadyCpuUs * 1000 / Math.max(1, r.capture.steadyPackets);
   const drops = (rs: Any[]): number =>
     rs.reduce(
       (a, r) => a + r.capture.psDrop + r.capture.psIfdrop + (r.sender.packets - r.capture.received),
@@ -153,19 +156,40 @@ if (live("c").length) {
     "<= 2.5x",
     (r) => r <= 2.5,
   );
-  const [cd, cb] = [live("deno-columns"), live("bun-columns")];
-  if (cd.length && cb.length) {
+  row(
+    "live: same, steady state (from the first quarter of the packets on)",
+    median(lc.map(steadyNs)),
+    median(ld.map(steadyNs)),
+    median(lb.map(steadyNs)),
+    fmtNs,
+    "info",
+  );
+  for (
+    const [what, d, b] of [
+      ["columnBatches()", live("deno-columns"), live("bun-columns")],
+      ["columnBatches({ reuse: true })", live("deno-reuse"), live("bun-reuse")],
+    ] as const
+  ) {
+    if (!d.length || !b.length) continue;
     row(
-      "live: columnBatches() CPU per packet (median)",
+      `live: ${what} CPU per packet (median)`,
       median(lc.map(nsPerPkt)),
-      median(cd.map(nsPerPkt)),
-      median(cb.map(nsPerPkt)),
+      median(d.map(nsPerPkt)),
+      median(b.map(nsPerPkt)),
       fmtNs,
       "<= 2.5x",
       (r) => r <= 2.5,
     );
-    const [xd, xb] = [drops(cd), drops(cb)];
-    if (xd !== 0 || xb !== 0) verdicts.push("live (columnBatches): drops");
+    row(
+      `live: same, steady state`,
+      median(lc.map(steadyNs)),
+      median(d.map(steadyNs)),
+      median(b.map(steadyNs)),
+      fmtNs,
+      "info",
+    );
+    const [xd, xb] = [drops(d), drops(b)];
+    if (xd !== 0 || xb !== 0) verdicts.push(`live (${what}): drops`);
   }
   row(
     "live: sender rate (pkt/s, median)",

@@ -17,7 +17,8 @@ import { Packet } from "./packet.ts";
  * A batch of packets as columns. Packet `i` has `caplens[i]` bytes at
  * `bytes[offsets[i]]` onwards, was `lengths[i]` bytes on the wire and was
  * stamped `seconds[i]` + `nanoseconds[i]`. The batch owns its memory: it stays
- * valid for as long as you keep it, and the packets it makes are views of it.
+ * valid for as long as you keep it, and the packets it makes are views of it
+ * (except with `columnBatches({ reuse: true })`, where the next batch overwrites it).
  *
  * ```ts
  * import { openLive } from "@netcap/pcap";

@@ -19,7 +19,7 @@ import type { Ptr } from "../ffi/types.ts";
 import type { FieldReader } from "../ffi/layout.ts";
 import { cString, native, structs } from "./native.ts";
 import { Packet } from "./packet.ts";
-import { emptyBatch, type PacketBatch, PacketBatchBuilder } from "./batch.ts";
+import { emptyBatch, PacketBatch, PacketBatchBuilder } from "./batch.ts";
 
 const TWO32 = 4294967296;
 
@@ -307,6 +307,7 @@ export class BatchReader {
   #ptrOut = new BigUint64Array(1);
   #sizeOut = new BigUint64Array(1);
   #dump: Ptr;
+  #recycled: RecycledColumns | null = null;
 
   private constructor(fp: Ptr, dump: Ptr) {
     this.#fp = fp;
@@ -344,11 +345,26 @@ export class BatchReader {
     return status;
   }
 
-  /** Reads up to `max` packets (-1: what one buffer holds). */
-  read(handle: Ptr, max: number, linkType: number, nano: boolean): BatchResult {
+  /**
+   * Reads up to `max` packets (-1: what one buffer holds) into fresh memory, or with
+   * `reuse` into memory of this reader's that the next `read` overwrites (no allocation).
+   */
+  read(
+    handle: Ptr,
+    max: number,
+    linkType: number,
+    nano: boolean,
+    reuse = false,
+  ): BatchResult {
     const status = this.#fill(handle, max);
     const size = Number(this.#sizeOut[0]);
     if (size === 0) return { batch: emptyBatch(linkType), status };
+    if (reuse) {
+      const memory = this.#recycled ??= new RecycledColumns();
+      const bytes = memory.bytesFor(size);
+      native().libc!.symbols.memcpy(bytes, Number(this.#ptrOut[0]), size);
+      return { batch: memory.walk(bytes.subarray(0, size), linkType, nano), status };
+    }
     const b = native().backend;
     const bytes = b.copy(b.fromAddress(this.#ptrOut[0]), size);
     return { batch: recordsToBatch(bytes, linkType, nano, status), status };
@@ -412,6 +428,66 @@ function recordHeader(): RecordHeader {
     caplen: h.reader("caplen") as FieldReader<number>,
     len: h.reader("len") as FieldReader<number>,
   };
+}
+
+/**
+ * The memory of the batches `columnBatches({ reuse: true })` yields: one buffer for the
+ * records and one set of columns, grown when a batch needs more and otherwise overwritten by
+ * each batch (allocating memory per batch costs Deno about 1 ns a byte, more than libpcap
+ * spends on a small packet).
+ */
+class RecycledColumns {
+  #bytes = new Uint8Array(0);
+  #offsets = new Uint32Array(0);
+  #caplens = new Uint32Array(0);
+  #lengths = new Uint32Array(0);
+  #seconds = new Float64Array(0);
+  #nanos = new Float64Array(0);
+
+  /** The record buffer, with room for `size` bytes. */
+  bytesFor(size: number): Uint8Array {
+    // A buffer a user transferred elsewhere is detached (length 0): replaced too.
+    if (this.#bytes.length < size) {
+      this.#bytes = new Uint8Array(Math.max(size, 2 * this.#bytes.length));
+    }
+    return this.#bytes;
+  }
+
+  /** The records of `bytes` as a batch over these columns. */
+  walk(bytes: Uint8Array, linkType: number, nano: boolean): PacketBatch {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const r = recordHeader();
+    const scale = nano ? 1 : 1000;
+    const end = bytes.length;
+    // At most one record per header's worth of bytes.
+    const most = Math.floor(end / r.size);
+    if (this.#offsets.length < most) this.#grow(most);
+    const offsets = this.#offsets, caplens = this.#caplens, lengths = this.#lengths;
+    const seconds = this.#seconds, nanos = this.#nanos;
+    let n = 0, off = 0;
+    while (off + r.size <= end) {
+      const caplen = r.caplen(v, off);
+      const start = off + r.size;
+      if (start + caplen > end) break;
+      offsets[n] = start;
+      caplens[n] = caplen;
+      lengths[n] = r.len(v, off);
+      seconds[n] = r.sec(v, off);
+      nanos[n] = r.frac(v, off) * scale;
+      n++;
+      off = start + caplen;
+    }
+    return new PacketBatch(linkType, bytes, n, offsets, caplens, lengths, seconds, nanos);
+  }
+
+  #grow(n: number): void {
+    const size = Math.max(n, 2 * this.#offsets.length);
+    this.#offsets = new Uint32Array(size);
+    this.#caplens = new Uint32Array(size);
+    this.#lengths = new Uint32Array(size);
+    this.#seconds = new Float64Array(size);
+    this.#nanos = new Float64Array(size);
+  }
 }
 
 /**

@@ -118,6 +118,39 @@ describe("live capture", { skip }, () => {
     cap.close();
   });
 
+  test("columnBatches({ reuse: true }) on lo: every frame once, bytes equal, one recycled memory", async () => {
+    using cap = openLive("lo", { timeout: 5, filter: "ether proto 0x88b6" });
+    const n = 600;
+    const frames = Array.from({ length: n }, (_, i) => frame(i, 60 + ((i * 53) % 1400), 0x88b6));
+    // Sent in bursts while the loop runs, so that it reads several batches.
+    let sent = 0;
+    const sender = setInterval(() => {
+      for (let k = 0; k < 50 && sent < n; k++) cap.inject(frames[sent++]);
+      if (sent === n) clearInterval(sender);
+    }, 4);
+    const got: string[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    const timer = setTimeout(() => cap.breakLoop(), 10_000);
+    let batches = 0;
+    for await (const batch of cap.columnBatches({ reuse: true })) {
+      batches++;
+      buffers.add(batch.bytes.buffer);
+      for (let i = 0; i < batch.length; i++) got.push(hex(batch.data(i)));
+      if (got.length >= n) break;
+    }
+    clearTimeout(timer);
+    clearInterval(sender);
+    assert.equal(got.length, n, "every frame once");
+    assert.deepEqual(got, frames.map(hex), "bytes equal, in order");
+    assert.ok(batches > 1, `${batches} batches`);
+    // The records' memory is only replaced when a batch needs more room than it has.
+    assert.ok(buffers.size < batches, `${buffers.size} buffers for ${batches} batches`);
+    await assert.rejects(cap.columnBatches({ reuse: 1 as unknown as boolean }).next(), {
+      name: "TypeError",
+      message: "reuse must be a boolean",
+    });
+  });
+
   test("idle wait: a 5 ms timer never gaps > 20 ms, and close() ends the wait within 50 ms", async () => {
     const cap = openLive("lo", { filter: "ether proto 0x88b6", timeout: 1000 });
     const { worstGap, closeMs } = await idleWaitThenClose(cap);
