@@ -68,4 +68,4 @@ export type { ParsedSource, SourceParts, SourceType } from "./src/remote/source.
 export { SendQueue } from "./src/sendqueue.ts";
 export type { SendQueueHeader, TransmitOptions } from "./src/sendqueue.ts";
 export { openStatistics } from "./src/statistics.ts";
-export type { Statistics, StatisticsOptions, StatisticsSample } from "./src/statistics.ts";
+export type { Counter, Statistics, StatisticsOptions, StatisticsSample } from "./src/statistics.ts";
