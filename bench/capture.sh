@@ -104,7 +104,7 @@ else
   log "live capture: $N_LIVE frames, $LIVE_ROUNDS rounds (snaplen $SNAPLEN, buffer $BUFSIZE, timeout ${TIMEOUT_MS} ms)"
   args=(vB "$N_LIVE" "$SNAPLEN" "$BUFSIZE" "$TIMEOUT_MS" "$IDLE_MS")
   for round in $(seq "$LIVE_ROUNDS"); do
-    for impl in c deno bun deno-columns bun-columns deno-reuse bun-reuse; do
+    for impl in c deno bun deno-columns bun-columns deno-reuse bun-reuse deno-sync bun-sync; do
       f=$OUT/capture_live_$impl.out
       : >"$f"
       case $impl in
@@ -115,6 +115,8 @@ else
         bun-columns) inB "$BUN" "$JS" capture "${args[@]}" columns >"$f" &;;
         deno-reuse) inB "$DENO" run --allow-all --no-check "$JS" capture "${args[@]}" reuse >"$f" &;;
         bun-reuse) inB "$BUN" "$JS" capture "${args[@]}" reuse >"$f" &;;
+        deno-sync) inB "$DENO" run --allow-all --no-check "$JS" capture "${args[@]}" sync >"$f" &;;
+        bun-sync) inB "$BUN" "$JS" capture "${args[@]}" sync >"$f" &;;
       esac
       pid=$!
       for _ in $(seq 300); do

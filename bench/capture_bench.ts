@@ -3,11 +3,12 @@
 //
 //   read FILE ROUNDS                                  next(), batches(), dispatch(): best of ROUNDS each
 //   inject DEV COUNT ROUNDS                           LiveCapture.inject() loop, best of ROUNDS
-//   capture DEV COUNT SNAPLEN BUFSIZE TIMEOUT_MS IDLE_MS [columns|reuse]
+//   capture DEV COUNT SNAPLEN BUFSIZE TIMEOUT_MS IDLE_MS [columns|reuse|sync]
 //                                                     batches() (or columnBatches(), with reuse:
-//                                                     columnBatches({ reuse: true })) until COUNT packets
+//                                                     columnBatches({ reuse: true }), with sync:
+//                                                     nextBatch({ reuse: true })) until COUNT packets
 import process from "node:process";
-import { openLive, openOffline } from "../mod.ts";
+import { openLive, openOffline, type PacketBatch } from "../mod.ts";
 
 const [mode, ...args] = process.argv.slice(2);
 
@@ -142,6 +143,7 @@ async function capture(
   idleMs: number,
   columns: boolean,
   reuse: boolean,
+  sync: boolean,
 ): Promise<void> {
   const cap = openLive(dev, {
     snaplen,
@@ -166,7 +168,34 @@ async function capture(
   // out), as for C.
   let cq = -1;
   let gq = 0;
-  if (columns) {
+  const sumBatch = (batch: PacketBatch): void => {
+    const { bytes, offsets, caplens } = batch;
+    for (let i = 0; i < batch.length; i++) {
+      const n = caplens[i];
+      if (n) sum = (sum + bytes[offsets[i]] + bytes[offsets[i] + n - 1]) >>> 0;
+    }
+  };
+  if (sync) {
+    // nextBatch({ reuse: true }): blocking reads, as the C loop does (no event loop turns).
+    for (;;) {
+      const batch = cap.nextBatch({ reuse: true });
+      const t = performance.now();
+      if (batch === null) {
+        if ((got > 0 && t - last > idleMs) || t > deadline) break;
+        continue;
+      }
+      sumBatch(batch);
+      got += batch.length;
+      batches++;
+      last = t;
+      if (t0 === 0) t0 = last;
+      if (cq < 0 && got >= count / 4) {
+        cq = cpuUs();
+        gq = got;
+      }
+      if (got >= count) break;
+    }
+  } else if (columns) {
     // columnBatches(): the same bytes touched, no object per packet.
     for await (const batch of cap.columnBatches({ reuse })) {
       const { bytes, offsets, caplens } = batch;
@@ -225,7 +254,17 @@ if (mode === "read") await read(args[0], num(1));
 else if (mode === "inject") inject(args[0], num(1), num(2));
 else if (mode === "capture") {
   const how = args[6] ?? "";
-  await capture(args[0], num(1), num(2), num(3), num(4), num(5), how !== "", how === "reuse");
+  await capture(
+    args[0],
+    num(1),
+    num(2),
+    num(3),
+    num(4),
+    num(5),
+    how !== "",
+    how === "reuse",
+    how === "sync",
+  );
 } else {
   console.error("usage: capture_bench.ts read|inject|capture ...");
   process.exit(2);

@@ -168,6 +168,7 @@ if (live("c").length) {
     const [what, d, b] of [
       ["columnBatches()", live("deno-columns"), live("bun-columns")],
       ["columnBatches({ reuse: true })", live("deno-reuse"), live("bun-reuse")],
+      ["nextBatch({ reuse: true }), synchronous", live("deno-sync"), live("bun-sync")],
     ] as const
   ) {
     if (!d.length || !b.length) continue;

@@ -283,6 +283,12 @@ function declare(abi: Abi) {
     { ...o, name: "tpacket3_hdr" },
   );
 
+  // POSIX (poll.h): struct pollfd { int fd; short events; short revents; }
+  const pollfd = defineStruct(
+    [["fd", "i32"], ["events", "i16"], ["revents", "i16"]] as const,
+    { ...o, name: "pollfd" },
+  );
+
   // Linux (linux/bpf.h): struct bpf_insn { __u8 code; __u8 dst_reg:4; __u8 src_reg:4;
   //   __s16 off; __s32 imm; } (an eBPF instruction; the two register numbers share a byte,
   //   dst_reg in its low bits on little-endian machines)
@@ -375,6 +381,7 @@ function declare(abi: Abi) {
     tpacket_block_desc,
     tpacket_hdr_variant1,
     tpacket3_hdr,
+    pollfd,
     ebpf_insn,
     bpf_attr_map_create,
     bpf_attr_map_elem,
@@ -431,6 +438,7 @@ export const structNames = [
   "tpacket_block_desc",
   "tpacket_hdr_variant1",
   "tpacket3_hdr",
+  "pollfd",
   "ebpf_insn",
   "bpf_attr_map_create",
   "bpf_attr_map_elem",

@@ -10,7 +10,10 @@
  * @module
  */
 
-import { native } from "./native.ts";
+import { native, structs } from "./native.ts";
+
+/** `POLLIN`. */
+const POLLIN = 1;
 
 /** A wake-up pipe. */
 export class Waker {
@@ -62,6 +65,48 @@ export class Waker {
     this.#readFd = this.#writeFd = -1;
     this.#pending = 0;
   }
+}
+
+/**
+ * Blocks the thread until `fd` is readable or `timeoutMs` passes (-1: no limit; `poll(2)`,
+ * synchronous, for the synchronous reads); true when it is readable. False at once where
+ * there is no `poll`.
+ */
+export function pollReadableSync(fd: number, timeoutMs: number): boolean {
+  const n = native();
+  const poll = n.libc?.symbols.poll;
+  if (!poll || fd < 0) return false;
+  const p = pollOne ??= makePollOne();
+  const v = p.view, le = p.le;
+  v.setInt32(p.fd, fd, le);
+  v.setInt16(p.events, POLLIN, le);
+  v.setInt16(p.revents, 0, le);
+  const r = poll(p.bytes, 1, timeoutMs < 0 ? -1 : Math.floor(timeoutMs)) as number;
+  return r > 0 && (v.getInt16(p.revents, le) & POLLIN) !== 0;
+}
+
+/** One `struct pollfd` and where its fields are, reused by {@link pollReadableSync}. */
+interface PollOne {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly le: boolean;
+  readonly fd: number;
+  readonly events: number;
+  readonly revents: number;
+}
+let pollOne: PollOne | null = null;
+
+function makePollOne(): PollOne {
+  const layout = structs().pollfd;
+  const bytes = new Uint8Array(layout.size);
+  return {
+    bytes,
+    view: new DataView(bytes.buffer),
+    le: layout.abi.littleEndian,
+    fd: layout.offsetOf("fd"),
+    events: layout.offsetOf("events"),
+    revents: layout.offsetOf("revents"),
+  };
 }
 
 /** Resolves after `ms` milliseconds. */

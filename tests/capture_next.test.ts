@@ -183,6 +183,25 @@ describe("columnBatches()", () => {
     assert.equal(batches, Math.ceil(recs.length / 256));
   });
 
+  test("nextBatch(): the same batches synchronously, null at the end", () => {
+    using cap = openOffline(file);
+    let i = 0;
+    for (
+      let batch = cap.nextBatch({ maxPackets: 300 });
+      batch;
+      batch = cap.nextBatch({ maxPackets: 300 })
+    ) {
+      assert.ok(batch.length > 0 && batch.length <= 300);
+      for (let k = 0; k < batch.length; k++, i++) assert.deepEqual(batch.data(k), recs[i].data);
+    }
+    assert.equal(i, recs.length);
+    assert.equal(cap.nextBatch(), null, "still null after the end");
+    assert.throws(() => cap.nextBatch({ maxPackets: 0 }), {
+      name: "RangeError",
+      message: "maxPackets must be a positive integer or -1",
+    });
+  });
+
   test("batches keep their bytes after the handle closes", async () => {
     const kept: PacketBatch[] = [];
     {

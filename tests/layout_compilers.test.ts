@@ -101,6 +101,7 @@ function systemSource(abi: AbiName): string {
       "#include <sys/uio.h>",
       "#include <linux/if_packet.h>",
       "#include <linux/filter.h>",
+      "#include <poll.h>",
     ]),
     pcapHeaderText,
   ];
@@ -121,7 +122,7 @@ function systemSource(abi: AbiName): string {
   real.push("pcap_sf_pkthdr");
   if (!windows) {
     real.push("sockaddr_ll", "iovec", "msghdr", "mmsghdr", "sock_fprog", "packet_mreq");
-    real.push("tpacket_req3", "tpacket_bd_ts", "tpacket_hdr_variant1", "tpacket3_hdr");
+    real.push("tpacket_req3", "tpacket_bd_ts", "tpacket_hdr_variant1", "tpacket3_hdr", "pollfd");
     if (abi !== "linux-ia32") real.push("tpacket_hdr_v1", "tpacket_block_desc");
   }
   if (abi === "linux-ia32") {

@@ -151,6 +151,22 @@ describe("live capture", { skip }, () => {
     });
   });
 
+  test("nextBatch({ reuse: true }) on lo: blocking reads get every frame; null on an idle timeout", () => {
+    using cap = openLive("lo", { timeout: 20, filter: "ether proto 0x88b7" });
+    const frames = Array.from({ length: 300 }, (_, i) => frame(i, 60 + ((i * 31) % 1400), 0x88b7));
+    const t0 = performance.now();
+    assert.equal(cap.nextBatch({ reuse: true }), null, "nothing yet: null after the read timeout");
+    assert.ok(performance.now() - t0 < 1000);
+    for (const f of frames) cap.inject(f);
+    const got: string[] = [];
+    for (let tries = 0; got.length < frames.length && tries < 200; tries++) {
+      const batch = cap.nextBatch({ reuse: true });
+      if (!batch) continue;
+      for (let i = 0; i < batch.length; i++) got.push(hex(batch.data(i)));
+    }
+    assert.deepEqual(got, frames.map(hex));
+  });
+
   test("idle wait: a 5 ms timer never gaps > 20 ms, and close() ends the wait within 50 ms", async () => {
     const cap = openLive("lo", { filter: "ether proto 0x88b6", timeout: 1000 });
     const { worstGap, closeMs } = await idleWaitThenClose(cap);
