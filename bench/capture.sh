@@ -8,7 +8,8 @@
 #    (plus batches() and dispatch() for information).
 # 2. Live capture on a veth pair between two namespaces made here: a C
 #    pcap_inject sender at its top rate in namespace A, the capture in B
-#    (C pcap_dispatch loop vs batches() and columnBatches()); drops and CPU
+#    (C pcap_dispatch loop vs batches(), columnBatches(), columnBatches({ reuse: true }) and
+#    nextBatch({ reuse: true })); drops and CPU
 #    time per packet.
 # 3. Inject: N_INJECT x 64-byte frames, C pcap_inject loop vs inject().
 #
