@@ -479,12 +479,7 @@ export abstract class Capture extends PcapHandle {
     options: ColumnBatchOptions = {},
   ): AsyncGenerator<PacketBatch, void, undefined> {
     const { signal } = options;
-    const reuse = options.reuse ?? false;
-    if (typeof reuse !== "boolean") throw new TypeError("reuse must be a boolean");
-    const max = options.maxPackets ?? (this.isLive ? -1 : 4096);
-    if (!Number.isInteger(max) || max === 0 || max < -1) {
-      throw new RangeError("maxPackets must be a positive integer or -1");
-    }
+    const { reuse, max } = this.#batchOptions(options);
     const core = this.core;
     core.live();
     signal?.throwIfAborted();
@@ -549,6 +544,17 @@ export abstract class Capture extends PcapHandle {
       signal?.removeEventListener("abort", onAbort);
       if (!core.closed) leave();
     }
+  }
+
+  /** The checked `reuse` and `maxPackets` (-1: no limit) of the batch readers. */
+  #batchOptions(options: Omit<ColumnBatchOptions, "signal">): { reuse: boolean; max: number } {
+    const reuse = options.reuse ?? false;
+    if (typeof reuse !== "boolean") throw new TypeError("reuse must be a boolean");
+    const max = options.maxPackets ?? (this.isLive ? -1 : 4096);
+    if (!Number.isInteger(max) || max === 0 || max < -1) {
+      throw new RangeError("maxPackets must be a positive integer or -1");
+    }
+    return { reuse, max };
   }
 
   /**
@@ -623,12 +629,7 @@ export abstract class Capture extends PcapHandle {
    * ```
    */
   nextBatch(options: Omit<ColumnBatchOptions, "signal"> = {}): PacketBatch | null {
-    const reuse = options.reuse ?? false;
-    if (typeof reuse !== "boolean") throw new TypeError("reuse must be a boolean");
-    const max = options.maxPackets ?? (this.isLive ? -1 : 4096);
-    if (!Number.isInteger(max) || max === 0 || max < -1) {
-      throw new RangeError("maxPackets must be a positive integer or -1");
-    }
+    const { reuse, max } = this.#batchOptions(options);
     const core = this.core;
     core.live();
     this.#breakRequested = false;
