@@ -6,7 +6,8 @@
  *   capture_baseline gen FILE COUNT                  write COUNT 64-byte frames (pcap)
  *   capture_baseline read FILE ROUNDS [unlocked]     pcap_next_ex loop, best of ROUNDS;
  *       "unlocked": the file opened as @netcap/pcap opens it on glibc (fopen,
- *       __fsetlocking(FSETLOCKING_BYCALLER), pcap_fopen_offline), for comparison
+ *       __fsetlocking(FSETLOCKING_BYCALLER), a 1 MiB stdio buffer, pcap_fopen_offline),
+ *       for comparison
  *   capture_baseline inject DEV COUNT [ROUNDS]       pcap_inject loop, best of ROUNDS
  *   capture_baseline capture DEV COUNT SNAPLEN BUFSIZE TIMEOUT_MS IDLE_MS
  *       pcap_dispatch loop until COUNT packets (or IDLE_MS without any after the
@@ -96,6 +97,8 @@ static pcap_t *open_file(const char *file, int unlocked, char *err) {
   FILE *fp = fopen(file, "rb");
   if (!fp) return snprintf(err, 256, "%s: cannot open", file), NULL;
   __fsetlocking(fp, FSETLOCKING_BYCALLER);
+  static char buffer[1 << 20]; /* one handle at a time */
+  setvbuf(fp, buffer, _IOFBF, sizeof buffer);
   pcap_t *p = pcap_fopen_offline(fp, err);
   if (!p) fclose(fp);
   return p;

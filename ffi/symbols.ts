@@ -493,6 +493,13 @@ export const libcSymbols = {
   fseek: fn("int fseek(FILE *stream, long offset, int whence)", ["ptr", "long", "i32"], "i32"),
   fclose: fn("int fclose(FILE *stream)", ["ptr"], "i32"),
   free: fn("void free(void *ptr)", ["ptr"], "void"),
+  malloc: fn("void *malloc(size_t size)", ["usize"], "ptr", { optional: true }),
+  setvbuf: fn(
+    "int setvbuf(FILE *stream, char *buf, int mode, size_t size)",
+    ["ptr", "ptr", "i32", "usize"],
+    "i32",
+    { optional: true },
+  ),
   sendmmsg: fn(
     "int sendmmsg(int sockfd, struct mmsghdr *msgvec, unsigned int vlen, int flags)",
     ["i32", "buffer", "u32", "i32"],

@@ -78,6 +78,8 @@ class Core {
   batchReader: BatchReader | null | undefined = undefined;
   callbackReader: CallbackReader | null = null;
   iterating = 0;
+  /** Memory from `malloc` that libpcap's stream reads into: freed after `pcap_close`. */
+  streamBuffer: Ptr = null;
 
   constructor(ptr: Ptr) {
     this.ptr = ptr;
@@ -105,7 +107,11 @@ class Core {
     this.batchReader?.close();
     this.callbackReader?.close();
     this.waker?.close();
-    native().pcap.symbols.pcap_close(p);
+    const n = native();
+    n.pcap.symbols.pcap_close(p);
+    const buffer = this.streamBuffer;
+    this.streamBuffer = null;
+    if (buffer !== null && !n.backend.isNull(buffer)) n.libc!.symbols.free(buffer);
   }
 }
 
@@ -673,10 +679,14 @@ export class OfflineCapture extends Capture {
   /** The file's path. */
   readonly path: string;
 
-  /** @internal Use `openOffline()`. */
-  constructor(ptr: Ptr, path: string, precision: TimestampPrecision) {
+  /**
+   * @internal Use `openOffline()`. `streamBuffer`: memory (from `malloc`) the handle's stdio
+   * stream reads into, freed after the handle is closed.
+   */
+  constructor(ptr: Ptr, path: string, precision: TimestampPrecision, streamBuffer: Ptr = null) {
     super(ptr, precision);
     this.path = path;
+    this.core.streamBuffer = streamBuffer;
   }
 
   /** @internal */
