@@ -10,9 +10,14 @@ mkdir -p bench/out
 gcc -O2 -o bench/out/savefile_baseline bench/savefile_baseline.c \
   /usr/lib/x86_64-linux-gnu/libpcap.so.0.8
 
+# The C baseline and every measurement (each a child process of the runner) on one CPU, the
+# last by default: the first also serves the host's interrupts (see bench/capture.sh).
+PIN_CPU=${PIN_CPU:-$(($(nproc) - 1))}
+PIN=()
+if command -v taskset >/dev/null; then PIN=(taskset -c "$PIN_CPU"); fi
 echo "== savefile: read throughput (1M x 64-byte packets; best of 5)"
-"$DENO" run -A bench/savefile.ts run
-"$BUN" bench/savefile.ts run
+"${PIN[@]}" "$DENO" run -A bench/savefile.ts run
+"${PIN[@]}" "$BUN" bench/savefile.ts run
 
 if [ "${SAVEFILE_SKIP_MEM:-}" = "" ]; then
   echo "== savefile: streaming a 2 GB pcapng with readBatches"
