@@ -1,6 +1,7 @@
 /**
  * Network traffic per interval: the course's `tcptop`, with the statistics engine (WinPcap's
- * statistics mode where the library has it, counting with the filter in the kernel elsewhere).
+ * statistics mode where the library has it; on Linux the kernel counts, through an eBPF filter,
+ * where bpf(2) is allowed; elsewhere counting with the filter in the kernel).
  * Prints bits per second and packets per second for each interval until Ctrl-C.
  *
  *   deno run --allow-ffi examples/traffic_stats.ts eth0 --filter tcp --interval 1000
@@ -30,7 +31,7 @@ const stats = openStatistics(positionals[0], {
 });
 process.on("SIGINT", () => stats.close());
 console.log(
-  `${stats.native ? "statistics mode" : "counting"} on ${positionals[0]}` +
+  `${stats.native ? "statistics mode" : `counting (${stats.counter})`} on ${positionals[0]}` +
     (values.filter ? ` (filter: ${values.filter})` : "") + `, every ${interval} ms; Ctrl-C stops`,
 );
 let last = Date.now() - interval;
