@@ -307,7 +307,9 @@ export class BatchReader {
   #ptrOut = new BigUint64Array(1);
   #sizeOut = new BigUint64Array(1);
   #dump: Ptr;
-  #recycled: RecycledColumns | null = null;
+  /** The memory of `read(…, reuse)`: the records, and the columns over them. */
+  #recycledBytes = new Uint8Array(0);
+  #recycledColumns: Columns = newColumns(0);
 
   private constructor(fp: Ptr, dump: Ptr) {
     this.#fp = fp;
@@ -359,15 +361,28 @@ export class BatchReader {
     const status = this.#fill(handle, max);
     const size = Number(this.#sizeOut[0]);
     if (size === 0) return { batch: emptyBatch(linkType), status };
+    // At most one record per header's worth of bytes; pcap_dispatch said how many it handled.
+    const most = Math.floor(size / recordHeader().size);
     if (reuse) {
-      const memory = this.#recycled ??= new RecycledColumns();
-      const bytes = memory.bytesFor(size);
+      // One record buffer and one set of columns, overwritten by each batch (fresh memory
+      // costs Deno about 1 ns a byte, more than libpcap spends on a small packet).
+      if (this.#recycledBytes.length < size) {
+        this.#recycledBytes = new Uint8Array(Math.max(size, 2 * this.#recycledBytes.length));
+      }
+      const bytes = this.#recycledBytes;
       native().libc!.symbols.memcpy(bytes, Number(this.#ptrOut[0]), size);
-      return { batch: memory.walk(bytes.subarray(0, size), linkType, nano), status };
+      if (this.#recycledColumns.offsets.length < most) {
+        this.#recycledColumns = newColumns(
+          Math.max(most, 2 * this.#recycledColumns.offsets.length),
+        );
+      }
+      const batch = recordsToBatch(bytes.subarray(0, size), linkType, nano, this.#recycledColumns);
+      return { batch, status };
     }
     const b = native().backend;
     const bytes = b.copy(b.fromAddress(this.#ptrOut[0]), size);
-    return { batch: recordsToBatch(bytes, linkType, nano, status), status };
+    const columns = newColumns(status > 0 ? Math.min(status, most) : most);
+    return { batch: recordsToBatch(bytes, linkType, nano, columns), status };
   }
 
   /**
@@ -430,90 +445,56 @@ function recordHeader(): RecordHeader {
   };
 }
 
-/**
- * The memory of the batches `columnBatches({ reuse: true })` yields: one buffer for the
- * records and one set of columns, grown when a batch needs more and otherwise overwritten by
- * each batch (allocating memory per batch costs Deno about 1 ns a byte, more than libpcap
- * spends on a small packet).
- */
-class RecycledColumns {
-  #bytes = new Uint8Array(0);
-  #offsets = new Uint32Array(0);
-  #caplens = new Uint32Array(0);
-  #lengths = new Uint32Array(0);
-  #seconds = new Float64Array(0);
-  #nanos = new Float64Array(0);
+/** Columns for the records of one batch (each at least as long as the batch). */
+interface Columns {
+  readonly offsets: Uint32Array;
+  readonly caplens: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly seconds: Float64Array;
+  readonly nanos: Float64Array;
+}
 
-  /** The record buffer, with room for `size` bytes. */
-  bytesFor(size: number): Uint8Array {
-    // A buffer a user transferred elsewhere is detached (length 0): replaced too.
-    if (this.#bytes.length < size) {
-      this.#bytes = new Uint8Array(Math.max(size, 2 * this.#bytes.length));
-    }
-    return this.#bytes;
-  }
-
-  /** The records of `bytes` as a batch over these columns. */
-  walk(bytes: Uint8Array, linkType: number, nano: boolean): PacketBatch {
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const r = recordHeader();
-    const scale = nano ? 1 : 1000;
-    const end = bytes.length;
-    // At most one record per header's worth of bytes.
-    const most = Math.floor(end / r.size);
-    if (this.#offsets.length < most) this.#grow(most);
-    const offsets = this.#offsets, caplens = this.#caplens, lengths = this.#lengths;
-    const seconds = this.#seconds, nanos = this.#nanos;
-    let n = 0, off = 0;
-    while (off + r.size <= end) {
-      const caplen = r.caplen(v, off);
-      const start = off + r.size;
-      if (start + caplen > end) break;
-      offsets[n] = start;
-      caplens[n] = caplen;
-      lengths[n] = r.len(v, off);
-      seconds[n] = r.sec(v, off);
-      nanos[n] = r.frac(v, off) * scale;
-      n++;
-      off = start + caplen;
-    }
-    return new PacketBatch(linkType, bytes, n, offsets, caplens, lengths, seconds, nanos);
-  }
-
-  #grow(n: number): void {
-    const size = Math.max(n, 2 * this.#offsets.length);
-    this.#offsets = new Uint32Array(size);
-    this.#caplens = new Uint32Array(size);
-    this.#lengths = new Uint32Array(size);
-    this.#seconds = new Float64Array(size);
-    this.#nanos = new Float64Array(size);
-  }
+function newColumns(n: number): Columns {
+  n = Math.max(1, n);
+  return {
+    offsets: new Uint32Array(n),
+    caplens: new Uint32Array(n),
+    lengths: new Uint32Array(n),
+    seconds: new Float64Array(n),
+    nanos: new Float64Array(n),
+  };
 }
 
 /**
- * Walks `pcap_dump` records into a {@link PacketBatch} (`expected`: how many
- * records `pcap_dispatch` said it handled, to size the columns).
+ * Walks `pcap_dump` records into a {@link PacketBatch} over `bytes` and `columns`, which
+ * must have room for every record (`columns` may be reused from batch to batch).
  */
 function recordsToBatch(
   bytes: Uint8Array,
   linkType: number,
   nano: boolean,
-  expected: number,
+  columns: Columns,
 ): PacketBatch {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const r = recordHeader();
-  const batch = new PacketBatchBuilder(expected, 0);
   const scale = nano ? 1 : 1000;
+  const { offsets, caplens, lengths, seconds, nanos } = columns;
+  const room = offsets.length;
   const end = bytes.length;
-  let off = 0;
-  while (off + r.size <= end) {
+  let n = 0, off = 0;
+  while (off + r.size <= end && n < room) {
     const caplen = r.caplen(v, off);
     const start = off + r.size;
     if (start + caplen > end) break;
-    batch.addAt(start, caplen, r.len(v, off), r.sec(v, off), r.frac(v, off) * scale);
+    offsets[n] = start;
+    caplens[n] = caplen;
+    lengths[n] = r.len(v, off);
+    seconds[n] = r.sec(v, off);
+    nanos[n] = r.frac(v, off) * scale;
+    n++;
     off = start + caplen;
   }
-  return batch.finish(linkType, bytes);
+  return new PacketBatch(linkType, bytes, n, offsets, caplens, lengths, seconds, nanos);
 }
 
 /** Calls a JS function for each packet from `pcap_dispatch` / `pcap_loop`. */
