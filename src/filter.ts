@@ -72,6 +72,20 @@ export function netmaskValue(netmask: number | string | undefined): number {
 }
 
 /**
+ * @internal Instructions as an array of `struct bpf_insn` (at least one entry's room: libpcap
+ * and the kernel take a pointer even to none).
+ */
+export function instructionBytes(instructions: readonly BpfInstruction[]): Uint8Array {
+  const layout = structs().bpf_insn;
+  const bytes = new Uint8Array(Math.max(1, instructions.length) * layout.size);
+  const view = new DataView(bytes.buffer);
+  instructions.forEach((i, at) => {
+    layout.write(view, { code: i.code, jt: i.jt, jf: i.jf, k: i.k }, at * layout.size);
+  });
+  return bytes;
+}
+
+/**
  * A compiled BPF program. Owns libpcap's instruction array until
  * {@link BpfProgram.dispose} (`pcap_freecode`); `instructions` and
  * `toString()` stay usable afterwards, `matches()` does not.
@@ -129,9 +143,6 @@ export class BpfProgram {
     if (!Array.isArray(instructions)) throw new TypeError("instructions must be an array");
     const s = structs();
     const b = native().backend;
-    const size = s.bpf_insn.size;
-    const insns = new Uint8Array(Math.max(1, instructions.length) * size);
-    const iv = new DataView(insns.buffer);
     instructions.forEach((i, at) => {
       for (
         const [name, max] of [["code", 0xffff], ["jt", 0xff], ["jf", 0xff], [
@@ -144,8 +155,8 @@ export class BpfProgram {
           throw new RangeError(`instructions[${at}].${name} must be an integer from 0 to ${max}`);
         }
       }
-      s.bpf_insn.write(iv, { code: i.code, jt: i.jt, jf: i.jf, k: i.k }, at * size);
     });
+    const insns = instructionBytes(instructions);
     const program = new Uint8Array(s.bpf_program.size);
     s.bpf_program.write(new DataView(program.buffer), {
       bf_len: instructions.length,

@@ -8,6 +8,7 @@
 import { loadNative, type LoadOptions, type Native } from "../ffi/loader.ts";
 import { type PcapSymbols, pcapSymbols } from "../ffi/symbols.ts";
 import { type PcapStructs, pcapStructs } from "../ffi/structs.ts";
+import type { StructLayout } from "../ffi/layout.ts";
 import { ErrorCode, PcapError } from "./errors.ts";
 
 /** `PCAP_ERRBUF_SIZE`. */
@@ -35,6 +36,16 @@ export function native(): Native {
 /** Struct layouts of the running platform. */
 export function structs(): PcapStructs {
   return pcapStructs();
+}
+
+/** A struct's bytes, written through its declared layout (fields not given are zero). */
+export function structBytes(
+  layout: StructLayout,
+  value: Readonly<Record<string, number | bigint>>,
+): Uint8Array {
+  const out = new Uint8Array(layout.size);
+  layout.write(new DataView(out.buffer), value);
+  return out;
 }
 
 const encoder = new TextEncoder();

@@ -14,8 +14,9 @@
  */
 
 import type { BpfInstruction } from "./filter.ts";
-import { native, structs } from "./native.ts";
-import { openPacketSocket, packetSocketsAvailable, structBytes } from "./packet_socket.ts";
+import { instructionBytes } from "./filter.ts";
+import { native, structBytes, structs } from "./native.ts";
+import { openPacketSocket, packetSocketsAvailable } from "./packet_socket.ts";
 
 const SOL_SOCKET = 1;
 const SO_ATTACH_FILTER = 26;
@@ -171,9 +172,7 @@ export class PacketRing {
       };
       // Without a filter: accept every packet, keeping one byte of it ("ret #1").
       const insns = options.instructions ?? [{ code: 0x06, jt: 0, jf: 0, k: 1 }];
-      const code = new Uint8Array(insns.length * s.bpf_insn.size); // struct sock_filter[]
-      const cv = new DataView(code.buffer);
-      insns.forEach((ins, i) => s.bpf_insn.write(cv, ins, i * s.bpf_insn.size));
+      const code = instructionBytes(insns); // struct sock_filter[], laid out as bpf_insn
       const b = native().backend;
       const prog = structBytes(s.sock_fprog, {
         len: insns.length,

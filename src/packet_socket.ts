@@ -7,8 +7,7 @@
  * @module
  */
 
-import type { StructLayout } from "../ffi/layout.ts";
-import { cString, native, structs } from "./native.ts";
+import { cString, native, structBytes, structs } from "./native.ts";
 
 const AF_PACKET = 17;
 const SOCK_RAW = 3;
@@ -40,16 +39,6 @@ export function isLoopback(device: string): boolean {
   const c = native().libc!.symbols;
   const index = c.if_nametoindex!(cString(device)) as number;
   return index !== 0 && index === (c.if_nametoindex!(cString("lo")) as number);
-}
-
-/** A struct's bytes, written through its declared layout (fields not given are zero). */
-export function structBytes(
-  layout: StructLayout,
-  value: Readonly<Record<string, number>>,
-): Uint8Array {
-  const out = new Uint8Array(layout.size);
-  layout.write(new DataView(out.buffer), value);
-  return out;
 }
 
 /**
