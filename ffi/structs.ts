@@ -297,6 +297,36 @@ function declare(abi: Abi) {
     { ...o, name: "ebpf_insn" },
   );
 
+  // Linux (linux/bpf.h): the leading fields of struct __sk_buff { __u32 len, pkt_type, mark,
+  //   queue_mapping, protocol, vlan_present, vlan_tci, vlan_proto, priority, ingress_ifindex,
+  //   ifindex, tc_index, cb[5], hash; … }: the socket buffer as an eBPF socket filter reads it
+  const __sk_buff = defineStruct(
+    [
+      ["len", "u32"],
+      ["pkt_type", "u32"],
+      ["mark", "u32"],
+      ["queue_mapping", "u32"],
+      ["protocol", "u32"],
+      ["vlan_present", "u32"],
+      ["vlan_tci", "u32"],
+      ["vlan_proto", "u32"],
+      ["priority", "u32"],
+      ["ingress_ifindex", "u32"],
+      ["ifindex", "u32"],
+      ["tc_index", "u32"],
+      ["cb", { of: "u32", count: 5 }],
+      ["hash", "u32"],
+    ] as const,
+    { ...o, name: "__sk_buff" },
+  );
+
+  // The value of the statistics engine's BPF map (this package's own): { __u64 packets, bytes; },
+  // added to by its eBPF program, read by user space.
+  const bpf_counters = defineStruct(
+    [["packets", "u64"], ["bytes", "u64"]] as const,
+    { ...o, name: "bpf_counters" },
+  );
+
   // Linux (linux/bpf.h): the members of union bpf_attr that the commands used here read.
   // Each __aligned_u64 is declared as u64 after explicit padding, so that the offsets hold on
   // every ABI. BPF_MAP_CREATE: { __u32 map_type, key_size, value_size, max_entries, map_flags; }
@@ -383,6 +413,8 @@ function declare(abi: Abi) {
     tpacket3_hdr,
     pollfd,
     ebpf_insn,
+    __sk_buff,
+    bpf_counters,
     bpf_attr_map_create,
     bpf_attr_map_elem,
     bpf_attr_prog_load,
@@ -440,6 +472,8 @@ export const structNames = [
   "tpacket3_hdr",
   "pollfd",
   "ebpf_insn",
+  "__sk_buff",
+  "bpf_counters",
   "bpf_attr_map_create",
   "bpf_attr_map_elem",
   "bpf_attr_prog_load",

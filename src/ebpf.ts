@@ -15,9 +15,9 @@
  * @module
  */
 
-import type { StructLayout } from "../ffi/layout.ts";
+import type { PcapStructs } from "../ffi/structs.ts";
 import type { BpfInstruction } from "./filter.ts";
-import { native, structs } from "./native.ts";
+import { native, structBytes, structs } from "./native.ts";
 
 // --- eBPF encoding (linux/bpf.h, linux/bpf_common.h) ---
 const LD = 0x00, LDX = 0x01, ST = 0x02, STX = 0x03, ALU = 0x04, JMP = 0x05, JMP32 = 0x06;
@@ -36,10 +36,8 @@ const R0 = 0, R1 = 1, R2 = 2, R6 = 6, R7 = 7, R8 = 8, R9 = 9, R10 = 10;
 /** The registers: A, X, the socket buffer, and a spare. */
 const A = R0, XR = R7, CTX = R6, TMP = R8;
 
-// struct __sk_buff (linux/bpf.h): the fields read, as byte offsets (part of the kernel ABI).
-const SKB_LEN = 0, SKB_PKT_TYPE = 4, SKB_MARK = 8, SKB_QUEUE_MAPPING = 12, SKB_PROTOCOL = 16;
-const SKB_VLAN_PRESENT = 20, SKB_VLAN_TCI = 24, SKB_VLAN_PROTO = 28, SKB_IFINDEX = 40;
-const SKB_HASH = 68;
+/** A field of `struct __sk_buff` (declared in ffi/structs.ts). */
+type SkbField = Parameters<PcapStructs["__sk_buff"]["offsetOf"]>[0];
 
 /** `SKF_AD_OFF`: classic loads from this offset up read packet metadata (linux/filter.h). */
 const SKF_AD_OFF = 0xfffff000;
@@ -85,7 +83,9 @@ export function translateFilter(
   const jump = (code: number, dst: number, src: number, imm: number, to: Insn["to"]): void => {
     out.push({ code, dst, src, off: 0, imm, to });
   };
-  const ctxLoad = (dst: number, off: number): void => emit(LDX | MEM | W, dst, CTX, off, 0);
+  const skb = structs().__sk_buff;
+  const ctxLoad = (dst: number, field: SkbField): void =>
+    emit(LDX | MEM | W, dst, CTX, skb.offsetOf(field), 0);
 
   // Prologue: the socket buffer in R6, A = X = 0, the scratch words zero.
   emit(ALU64 | MOV | X, CTX, R1, 0, 0);
@@ -128,7 +128,7 @@ export function translateFilter(
       case 0x01: { // ldx
         const dst = cls === 0x00 ? A : XR;
         if (mode === 0x00) emit(ALU | MOV | K, dst, 0, 0, imm); // #k
-        else if (mode === 0x80) ctxLoad(dst, SKB_LEN); // #len
+        else if (mode === 0x80) ctxLoad(dst, "len"); // #len
         else if (mode === MEM) { // M[k]
           if (k > 15) return null;
           emit(LDX | MEM | W, dst, R10, SCRATCH + 4 * k, 0);
@@ -211,12 +211,12 @@ export function translateFilter(
   let accept = -1;
   if (verdict.kind === "count" && accepts) {
     accept = out.length;
-    ctxLoad(TMP, SKB_LEN);
-    ctxLoad(R9, SKB_VLAN_PRESENT);
+    ctxLoad(TMP, "len");
+    ctxLoad(R9, "vlan_present");
     emit(JMP | JEQ | K, R9, 0, 1, 0);
     emit(ALU64 | ADD | K, TMP, 0, 0, 4);
     if (verdict.skipOutgoing) {
-      ctxLoad(R9, SKB_PKT_TYPE);
+      ctxLoad(R9, "pkt_type");
       jump(JMP | JEQ | K, R9, 0, PACKET_OUTGOING, "reject");
     }
     emit(ST | MEM | W, R10, 0, KEY, 0);
@@ -227,8 +227,9 @@ export function translateFilter(
     emit(JMP | CALL, 0, 0, 0, HELPER_MAP_LOOKUP_ELEM);
     jump(JMP | JEQ | K, R0, 0, 0, "reject");
     emit(ALU64 | MOV | K, R1, 0, 0, 1);
-    emit(STX | ATOMIC | DW, R0, R1, 0, ADD);
-    emit(STX | ATOMIC | DW, R0, TMP, 8, ADD);
+    const counters = structs().bpf_counters;
+    emit(STX | ATOMIC | DW, R0, R1, counters.offsetOf("packets"), ADD);
+    emit(STX | ATOMIC | DW, R0, TMP, counters.offsetOf("bytes"), ADD);
   }
   // The shared "return 0", where anything reaches it (the verifier refuses dead code).
   let reject = -1;
@@ -254,28 +255,28 @@ export function translateFilter(
 function extension(
   ad: number,
   emit: (code: number, dst: number, src: number, off: number, imm: number) => void,
-  ctxLoad: (dst: number, off: number) => void,
+  ctxLoad: (dst: number, field: SkbField) => void,
 ): boolean {
   const swap16 = (): void => emit(ALU | END | TO_BE, A, 0, 0, 16); // ntohs
   switch (ad) {
     case 0: // SKF_AD_PROTOCOL (network order in the socket buffer)
-      ctxLoad(A, SKB_PROTOCOL);
+      ctxLoad(A, "protocol");
       swap16();
       return true;
     case 4: // SKF_AD_PKTTYPE
-      ctxLoad(A, SKB_PKT_TYPE);
+      ctxLoad(A, "pkt_type");
       return true;
     case 8: // SKF_AD_IFINDEX
-      ctxLoad(A, SKB_IFINDEX);
+      ctxLoad(A, "ifindex");
       return true;
     case 20: // SKF_AD_MARK
-      ctxLoad(A, SKB_MARK);
+      ctxLoad(A, "mark");
       return true;
     case 24: // SKF_AD_QUEUE
-      ctxLoad(A, SKB_QUEUE_MAPPING);
+      ctxLoad(A, "queue_mapping");
       return true;
     case 32: // SKF_AD_RXHASH
-      ctxLoad(A, SKB_HASH);
+      ctxLoad(A, "hash");
       return true;
     case 36: // SKF_AD_CPU
       emit(JMP | CALL, 0, 0, 0, HELPER_GET_SMP_PROCESSOR_ID);
@@ -284,16 +285,16 @@ function extension(
       emit(ALU | XOR | X, A, XR, 0, 0);
       return true;
     case 44: // SKF_AD_VLAN_TAG
-      ctxLoad(A, SKB_VLAN_TCI);
+      ctxLoad(A, "vlan_tci");
       return true;
     case 48: // SKF_AD_VLAN_TAG_PRESENT
-      ctxLoad(A, SKB_VLAN_PRESENT);
+      ctxLoad(A, "vlan_present");
       return true;
     case 56: // SKF_AD_RANDOM
       emit(JMP | CALL, 0, 0, 0, HELPER_GET_PRANDOM_U32);
       return true;
     case 60: // SKF_AD_VLAN_TPID
-      ctxLoad(A, SKB_VLAN_PROTO);
+      ctxLoad(A, "vlan_proto");
       swap16();
       return true;
     default: // SKF_AD_HATYPE, SKF_AD_NLATTR*, SKF_AD_PAY_OFFSET: no __sk_buff field
@@ -301,10 +302,9 @@ function extension(
   }
 }
 
-const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 function encode(insns: readonly Insn[]): Uint8Array {
   const layout = structs().ebpf_insn;
+  const littleEndian = layout.abi.littleEndian;
   const bytes = new Uint8Array(insns.length * layout.size);
   const view = new DataView(bytes.buffer);
   insns.forEach((insn, i) => {
@@ -334,13 +334,6 @@ export function bpfAvailable(): boolean {
     !!n.libc?.symbols.syscall && !!n.libc.symbols.close;
 }
 
-/** Writes `value` through `layout` into fresh bytes. */
-function attr(layout: StructLayout, value: Record<string, number>): Uint8Array {
-  const bytes = new Uint8Array(layout.size);
-  layout.write(new DataView(bytes.buffer), value);
-  return bytes;
-}
-
 function bpf(cmd: number, bytes: Uint8Array): number {
   const n = native();
   return Number(n.libc!.symbols.syscall!(SYS_BPF[n.backend.arch], cmd, bytes, bytes.length));
@@ -356,23 +349,28 @@ export function createCounterMap(): number {
   if (!bpfAvailable()) return -1;
   return bpf(
     BPF_MAP_CREATE,
-    attr(structs().bpf_attr_map_create, {
+    structBytes(structs().bpf_attr_map_create, {
       map_type: BPF_MAP_TYPE_ARRAY,
       key_size: 4,
-      value_size: 16,
+      value_size: structs().bpf_counters.size,
       max_entries: 1,
     }),
   );
 }
 
-/** Reads element 0 of a counter map into `value` (16 bytes); false on failure. */
-export function readCounterMap(mapFd: number, key: Uint8Array, value: Uint8Array): boolean {
-  const a = attr(structs().bpf_attr_map_elem, {
+/** The counters of a map from {@link createCounterMap}, or null when it cannot be read. */
+export function readCounterMap(mapFd: number): { packets: number; bytes: number } | null {
+  const s = structs();
+  const key = new Uint8Array(4); // element 0
+  const value = new Uint8Array(s.bpf_counters.size);
+  const a = structBytes(s.bpf_attr_map_elem, {
     map_fd: mapFd,
     key: addressOf(key),
     value: addressOf(value),
   });
-  return bpf(BPF_MAP_LOOKUP_ELEM, a) === 0;
+  if (bpf(BPF_MAP_LOOKUP_ELEM, a) !== 0) return null;
+  const v = s.bpf_counters.read(new DataView(value.buffer));
+  return { packets: Number(v.packets), bytes: Number(v.bytes) };
 }
 
 /**
@@ -381,7 +379,7 @@ export function readCounterMap(mapFd: number, key: Uint8Array, value: Uint8Array
  */
 export function loadSocketFilter(insns: Uint8Array, log?: Uint8Array): number {
   if (!bpfAvailable()) return -1;
-  const a = attr(structs().bpf_attr_prog_load, {
+  const a = structBytes(structs().bpf_attr_prog_load, {
     prog_type: BPF_PROG_TYPE_SOCKET_FILTER,
     insn_cnt: insns.length / structs().ebpf_insn.size,
     insns: addressOf(insns),
@@ -394,14 +392,14 @@ export function loadSocketFilter(insns: Uint8Array, log?: Uint8Array): number {
 /** Runs a loaded socket filter once on a frame (`BPF_PROG_TEST_RUN`): its return value, or null. */
 export function testRunSocketFilter(progFd: number, frame: Uint8Array): number | null {
   const layout = structs().bpf_attr_test_run;
-  const a = attr(layout, {
+  const a = structBytes(layout, {
     prog_fd: progFd,
     data_size_in: frame.length,
     data_in: addressOf(frame),
     repeat: 1,
   });
   if (bpf(BPF_PROG_TEST_RUN, a) !== 0) return null;
-  return new DataView(a.buffer).getUint32(layout.offsetOf("retval"), littleEndian);
+  return layout.reader("retval")(new DataView(a.buffer), 0) as number;
 }
 
 /** Closes a descriptor from the functions above. */

@@ -26,7 +26,6 @@ import { isLoopback, openPacketSocket, packetSocketsAvailable } from "./packet_s
 
 const SOL_SOCKET = 1;
 const SO_ATTACH_BPF = 50;
-const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** Without a filter every packet counts: the classic program "ret #1". */
 const ACCEPT_ALL: readonly BpfInstruction[] = [{ code: 0x06, jt: 0, jf: 0, k: 1 }];
 
@@ -46,9 +45,6 @@ const registry = new FinalizationRegistry<{ socket: number; map: number }>(({ so
 export class KernelCounter {
   #socket: number;
   #map: number;
-  #key = new Uint8Array(4);
-  #value = new Uint8Array(16);
-  #view = new DataView(this.#value.buffer);
   #last: KernelCounts = { packets: 0, bytes: 0 };
 
   private constructor(socket: number, map: number) {
@@ -98,14 +94,8 @@ export class KernelCounter {
 
   /** The totals now (the last ones read if the map cannot be read, or after `close()`). */
   read(): KernelCounts {
-    if (this.#map < 0 || !readCounterMap(this.#map, this.#key, this.#value)) return this.#last;
-    // Two __u64 in the host's byte order.
-    const v = this.#view;
-    this.#last = {
-      packets: Number(v.getBigUint64(0, HOST_LE)),
-      bytes: Number(v.getBigUint64(8, HOST_LE)),
-    };
-    return this.#last;
+    if (this.#map < 0) return this.#last;
+    return this.#last = readCounterMap(this.#map) ?? this.#last;
   }
 
   /** Closes the socket (the kernel drops the filter and map with it). Idempotent. */

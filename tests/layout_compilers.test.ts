@@ -237,6 +237,12 @@ function linuxBpfSource(abi: AbiName): string {
     `_Static_assert(offsetof(struct bpf_insn, off) == ${i.offsetOf("off")}, "bpf_insn.off");`,
     `_Static_assert(offsetof(struct bpf_insn, imm) == ${i.offsetOf("imm")}, "bpf_insn.imm");`,
   );
+  // struct __sk_buff: the leading fields (the rest is not read).
+  for (const f of s.__sk_buff.fields) {
+    lines.push(
+      `_Static_assert(offsetof(struct __sk_buff, ${f.name}) == ${f.offset}, "__sk_buff.${f.name}");`,
+    );
+  }
   // The member's path in the union: most are anonymous structs; the test run's is "test".
   const members = [
     [s.bpf_attr_map_create, ""],
