@@ -33,12 +33,16 @@ export function packetSocketsAvailable(): boolean {
     !!c.if_nametoindex && !!c.close;
 }
 
+/** A device's interface index (0: no such device). */
+function indexOf(device: string): number {
+  return native().libc!.symbols.if_nametoindex!(cString(device)) as number;
+}
+
 /** True when `device` is the loopback device (by interface index, whatever its name). */
 export function isLoopback(device: string): boolean {
   if (!packetSocketsAvailable()) return false;
-  const c = native().libc!.symbols;
-  const index = c.if_nametoindex!(cString(device)) as number;
-  return index !== 0 && index === (c.if_nametoindex!(cString("lo")) as number);
+  const index = indexOf(device);
+  return index !== 0 && index === indexOf("lo");
 }
 
 /**
@@ -53,7 +57,7 @@ export function openPacketSocket(
 ): PacketSocket | null {
   if (!packetSocketsAvailable()) return null;
   const c = native().libc!.symbols;
-  const index = c.if_nametoindex!(cString(device)) as number;
+  const index = indexOf(device);
   if (index === 0) return null;
   const fd = c.socket!(AF_PACKET, SOCK_RAW, 0) as number;
   if (fd < 0) return null;
@@ -77,6 +81,5 @@ export function openPacketSocket(
   // sll_protocol is in network byte order.
   new DataView(sll.buffer).setUint16(s.sockaddr_ll.offsetOf("sll_protocol"), ETH_P_ALL, false);
   if (c.bind!(fd, sll, sll.length) !== 0) return fail();
-  const lo = c.if_nametoindex!(cString("lo")) as number;
-  return { fd, index, loopback: lo === index };
+  return { fd, index, loopback: index === indexOf("lo") };
 }
