@@ -461,32 +461,11 @@ class Engine implements Statistics {
   async *#counted(): AsyncGenerator<StatisticsSample, void, undefined> {
     const cap = this.#capture!;
     const signal = this.#signal;
-    const interval = this.interval;
-    // Counts per interval index (from #start), by packet time stamp.
-    const counts = new Map<number, { packets: number; bytes: number }>();
-    let next = 0; // the first interval not yet emitted
+    const counts = new Intervals(this.#start, this.interval);
     const add = (packets: Packet[]): void => {
-      const start = this.#start;
-      for (const p of packets) {
-        let k = Math.floor((p.seconds * 1000 + p.nanoseconds / 1e6 - start) / interval);
-        // A packet that comes up after its interval was emitted counts in the oldest open one.
-        if (k < next) k = next;
-        let c = counts.get(k);
-        if (!c) counts.set(k, c = { packets: 0, bytes: 0 });
-        c.packets++;
-        c.bytes += p.length;
-      }
+      for (const p of packets) counts.add(p.timestampMs, p.length);
     };
-    const take = (k: number): StatisticsSample => {
-      const c = counts.get(k);
-      counts.delete(k);
-      return {
-        timestamp: this.#start + (k + 1) * interval,
-        packets: c?.packets ?? 0,
-        bytes: c?.bytes ?? 0,
-      };
-    };
-    const holdMs = readTimeout(interval) + GRACE_MS;
+    const holdMs = readTimeout(this.interval) + GRACE_MS;
     const woken = new Promise<"closed">((resolve) => this.#wake = () => resolve("closed"));
     const onAbort = (): void => this.#wake();
     signal?.addEventListener("abort", onAbort);
@@ -496,15 +475,14 @@ class Engine implements Statistics {
       signal?.throwIfAborted();
       for (;;) {
         if (this.#closed) break;
-        const due = this.#start + (next + 1) * interval + holdMs;
-        const t = timer(due - Date.now());
+        const t = timer(counts.due + holdMs - Date.now());
         pending ??= reader.next();
         const r = await Promise.race([pending, t.promise, woken]);
         t.cancel();
         signal?.throwIfAborted();
         if (r === "closed") break;
         if (r === "tick") {
-          yield take(next++);
+          yield counts.take();
           continue;
         }
         pending = null;
@@ -530,12 +508,7 @@ class Engine implements Statistics {
           if (n === 0 && i > 0) break;
         }
       }
-      const last = Math.max(
-        next,
-        Math.floor((Date.now() - this.#start) / interval),
-        ...counts.keys(),
-      );
-      while (next <= last) yield take(next++);
+      yield* counts.flush(Date.now());
     } finally {
       signal?.removeEventListener("abort", onAbort);
       if (pending) pending.catch(() => {});
