@@ -89,7 +89,17 @@ export interface StatisticsOptions {
   readonly mode?: "auto" | "native" | "user";
 }
 
-/** Who counts: see {@link Statistics.counter}. */
+/**
+ * Who counts: see {@link Statistics.counter}.
+ *
+ * @example
+ * ```ts
+ * import { type Counter, openStatistics } from "@netcap/pcap";
+ *
+ * using stats = openStatistics("lo");
+ * const counter: Counter = stats.counter; // "kernel", "ring" or "libpcap" on Linux
+ * ```
+ */
 export type Counter = "driver" | "kernel" | "ring" | "libpcap";
 
 /** One interval's counts. */

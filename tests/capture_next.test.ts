@@ -200,6 +200,8 @@ describe("columnBatches()", () => {
       name: "RangeError",
       message: "maxPackets must be a positive integer or -1",
     });
+    cap.close();
+    assert.throws(() => cap.nextBatch(), { name: "PcapError", code: "CLOSED" });
   });
 
   test("batches keep their bytes after the handle closes", async () => {
