@@ -19,7 +19,7 @@ import type { Ptr } from "../ffi/types.ts";
 import type { FieldReader } from "../ffi/layout.ts";
 import { cString, native, structs } from "./native.ts";
 import { Packet } from "./packet.ts";
-import { emptyBatch, PacketBatch, PacketBatchBuilder } from "./batch.ts";
+import { emptyBatch, PacketBatch, type PacketBatchBuilder } from "./batch.ts";
 
 const TWO32 = 4294967296;
 
