@@ -15,7 +15,8 @@
 #
 # Environment: N_READ (1000000), N_LIVE (2000000), N_INJECT (1000000), PIN_CPU (the CPU of
 # the offline and inject loops: the last),
-# ROUNDS (5: best of, for the rates), LIVE_ROUNDS (3: median, for the live CPU),
+# ROUNDS (5: best of, for the rates), LIVE_ROUNDS (3: median, for the live CPU), LIVE_IMPLS
+# (which live readers, default all: c deno bun deno-columns … bun-sync),
 # LIBPCAP (path of libpcap.so), DENO, BUN (the runtimes), NICE (-5: the
 # priority of the measured processes; 0 to leave it).
 # Raw results: bench/out/capture_results.jsonl. Takes about 2-3 minutes.
@@ -37,6 +38,7 @@ N_LIVE=${N_LIVE:-2000000}
 N_INJECT=${N_INJECT:-1000000}
 ROUNDS=${ROUNDS:-5}
 LIVE_ROUNDS=${LIVE_ROUNDS:-3}
+LIVE_IMPLS=${LIVE_IMPLS:-c deno bun deno-columns bun-columns deno-reuse bun-reuse deno-sync bun-sync}
 NICE=${NICE:--5}
 # Live capture options, the same for C and for us: non-immediate (TPACKET_V3
 # blocks) with a short timeout.
@@ -113,7 +115,7 @@ else
   log "live capture: $N_LIVE frames, $LIVE_ROUNDS rounds (snaplen $SNAPLEN, buffer $BUFSIZE, timeout ${TIMEOUT_MS} ms)"
   args=(vB "$N_LIVE" "$SNAPLEN" "$BUFSIZE" "$TIMEOUT_MS" "$IDLE_MS")
   for round in $(seq "$LIVE_ROUNDS"); do
-    for impl in c deno bun deno-columns bun-columns deno-reuse bun-reuse deno-sync bun-sync; do
+    for impl in $LIVE_IMPLS; do
       f=$OUT/capture_live_$impl.out
       : >"$f"
       case $impl in

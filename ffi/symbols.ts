@@ -515,6 +515,12 @@ export const libcSymbols = {
     "i32",
     { optional: true },
   ),
+  getsockopt: fn(
+    "int getsockopt(int sockfd, int level, int optname, void *optval, socklen_t *optlen)",
+    ["i32", "i32", "i32", "buffer", "buffer"],
+    "i32",
+    { optional: true },
+  ),
   bind: fn(
     "int bind(int sockfd, const struct sockaddr *addr, socklen_t addrlen)",
     ["i32", "buffer", "u32"],

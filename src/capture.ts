@@ -4,9 +4,14 @@
  * type exposing only what makes sense for it.
  *
  * Reading paths, fastest first:
- * - `batches()`: an async iterable of arrays of packets; the per-packet loop
- *   stays in C (`pcap_dispatch` into a memory stream) and each `await` covers
- *   a whole batch. Use it for high packet rates.
+ * - `columnBatches()`, `batches()`, `nextBatch()`: batches of packets, each
+ *   `await` (or call) covering a whole batch. On Linux a live capture's batches
+ *   are read in place from libpcap's own ring (`TPACKET_V3`, mapped a second
+ *   time), with libpcap's rules for it, and no call into libpcap per batch;
+ *   elsewhere (and in immediate mode, or for the `any` device) the per-packet
+ *   loop stays in C (`pcap_dispatch` into a memory stream). Once batches were
+ *   read from the ring, `next()`, `dispatch()` and `loop()` read it too.
+ *   Use them for high packet rates.
  * - `next()`: synchronous pull, one FFI call per packet; on a savefile the
  *   packet's bytes are a view of libpcap's read buffer (no copy), elsewhere
  *   one copy into a reused buffer.
@@ -24,13 +29,14 @@
 import type { Ptr } from "../ffi/types.ts";
 import { Dumper } from "./dumper.ts";
 import { ErrorCode, PcapError } from "./errors.ts";
-import { BpfProgram, compileOn, type FilterOptions } from "./filter.ts";
+import { type BpfInstruction, BpfProgram, compileOn, type FilterOptions } from "./filter.ts";
+import { LiveRing } from "./live_ring.ts";
 import { linkTypeDescription, linkTypeName } from "./linktype.ts";
 import { cString, errorBuffer, fromCBuffer, native, requireSymbol, structs } from "./native.ts";
 import type { Packet, TimestampPrecision } from "./packet.ts";
 import { BatchReader, CallbackReader, NextReader } from "./reader.ts";
 import { type PacketBatch, PacketBatchBuilder } from "./batch.ts";
-import { pollReadableSync, sleep, waitReadable, Waker, yieldIfBusy } from "./wait.ts";
+import { pollReadableSync, sleep, sleepSync, waitReadable, Waker, yieldIfBusy } from "./wait.ts";
 import { flatten, streamOf } from "./streams.ts";
 
 const statusCodes: Record<number, ErrorCode> = {
@@ -80,6 +86,10 @@ class Core {
   iterating = 0;
   /** Memory from `malloc` that libpcap's stream reads into: freed after `pcap_close`. */
   streamBuffer: Ptr = null;
+  /** A live capture's ring, mapped for reading in place (Linux), until libpcap reads instead. */
+  ring: LiveRing | null = null;
+  /** True once the ring has been read: every read goes through it from then on. */
+  ringInUse = false;
 
   constructor(ptr: Ptr) {
     this.ptr = ptr;
@@ -103,6 +113,8 @@ class Core {
     const p = this.ptr;
     if (p === null) return;
     this.ptr = null;
+    this.ring?.close();
+    this.ring = null;
     this.nextReader.release();
     this.batchReader?.close();
     this.callbackReader?.close();
@@ -281,6 +293,8 @@ export type PacketCallback = (packet: Packet) => void;
 
 /** The longest the batch loop lets packets gather when busy (see `busyPauseMs`). */
 const BUSY_PAUSE_MAX_MS = 10;
+/** libpcap's buffer size when none is set (Linux: 2 MiB). */
+const DEFAULT_BUFFER_SIZE = 2 << 20;
 
 /** What can be read: live captures and savefiles. */
 export abstract class Capture extends PcapHandle {
@@ -325,6 +339,22 @@ export abstract class Capture extends PcapHandle {
   /** @internal Called before a read that must block as libpcap does (next, dispatch, loop). */
   protected beforeBlockingRead(): void {}
 
+  /**
+   * @internal The ring to read batches from in place (a live capture on Linux), or null:
+   * read through libpcap.
+   */
+  protected batchRing(): LiveRing | null {
+    return null;
+  }
+
+  /** @internal The ring, if batches were read from it already (then every read uses it). */
+  protected packetRing(): LiveRing | null {
+    return null;
+  }
+
+  /** @internal Called after libpcap took a new filter. */
+  protected filterApplied(_instructions: readonly BpfInstruction[]): void {}
+
   /** @internal Enter the mode async iteration needs; returns how to leave it. */
   protected enterAsync(): () => void {
     return () => {};
@@ -353,6 +383,11 @@ export abstract class Capture extends PcapHandle {
   next(): Packet | null {
     const core = this.core;
     const p = core.live();
+    const ring = this.packetRing();
+    if (ring) {
+      const linkType = this.#cachedLinkType();
+      return this.syncRead(() => ring.next(linkType), (r) => r === null);
+    }
     this.beforeBlockingRead();
     const pkt = core.nextReader.next(p, this.#cachedLinkType(), this.precision === "nano");
     if (pkt) return pkt;
@@ -376,6 +411,8 @@ export abstract class Capture extends PcapHandle {
     if (typeof callback !== "function") throw new TypeError("callback must be a function");
     if (!Number.isInteger(max)) throw new TypeError("max must be an integer");
     const p = this.core.live();
+    const ring = this.packetRing();
+    if (ring) return this.#ringDispatch(ring, callback, max);
     this.beforeBlockingRead();
     const reader = this.#callbacks();
     const rc = reader.run(
@@ -401,6 +438,18 @@ export abstract class Capture extends PcapHandle {
     if (typeof callback !== "function") throw new TypeError("callback must be a function");
     if (!Number.isInteger(count)) throw new TypeError("count must be an integer");
     const p = this.core.live();
+    const ring = this.packetRing();
+    if (ring) {
+      // pcap_loop: reads again after a read that found nothing, until the count or a break.
+      let total = 0;
+      this.#loopBroken = false;
+      while (count <= 0 || total < count) {
+        total += this.#ringDispatch(ring, callback, count <= 0 ? -1 : count - total);
+        if (this.#loopBroken || this.core.closed) break;
+      }
+      this.#loopBroken = false;
+      return total;
+    }
     this.beforeBlockingRead();
     const reader = this.#callbacks();
     const rc = reader.run(
@@ -413,6 +462,35 @@ export abstract class Capture extends PcapHandle {
     );
     if (rc < 0 && rc !== -2) throw statusError(rc, p, "pcap_loop");
     return reader.delivered;
+  }
+
+  /** Set when a ring `dispatch` stopped on `breakLoop()`, so that `loop` stops too. */
+  #loopBroken = false;
+
+  /**
+   * `dispatch` over the ring: as libpcap's, it waits (blocking handle) when nothing is
+   * there, then hands over up to `max` packets (-1: all that are there), one copy each; a
+   * `breakLoop()` made before or during it ends it.
+   */
+  #ringDispatch(ring: LiveRing, callback: PacketCallback, max: number): number {
+    const linkType = this.#cachedLinkType();
+    let delivered = 0;
+    const take = (): Packet | null => {
+      if (this.#breakRequested) return null;
+      return ring.next(linkType);
+    };
+    let packet = this.syncRead(take, (r) => r === null && !this.#breakRequested);
+    while (packet !== null) {
+      delivered++;
+      callback(packet);
+      if (this.#breakRequested || this.core.closed || delivered === max) break;
+      packet = ring.next(linkType);
+    }
+    if (this.#breakRequested) {
+      this.#breakRequested = false;
+      this.#loopBroken = true;
+    }
+    return delivered;
   }
 
   /** Makes a running `loop()`/`dispatch()` return, and ends async iteration (`pcap_breakloop`). */
@@ -434,6 +512,7 @@ export abstract class Capture extends PcapHandle {
       if (n.pcap.symbols.pcap_setfilter(p, filter.programBuffer) !== 0) {
         throw statusError(-1, p, "pcap_setfilter");
       }
+      this.filterApplied(filter.instructions);
       return;
     }
     if (typeof filter !== "string") {
@@ -444,6 +523,7 @@ export abstract class Capture extends PcapHandle {
       if (n.pcap.symbols.pcap_setfilter(p, program.programBuffer) !== 0) {
         throw statusError(-1, p, "pcap_setfilter");
       }
+      this.filterApplied(program.instructions);
     } finally {
       program.dispose();
     }
@@ -574,6 +654,8 @@ export abstract class Capture extends PcapHandle {
     nano: boolean,
   ): { batch: PacketBatch; status: number } {
     const core = this.core;
+    const ring = this.batchRing();
+    if (ring) return ring.read(max, reuse, linkType);
     // The memory-stream path is for live captures: pcap_dump() skips records whose
     // time stamp does not fit the pcap format (before 1970, after 2038), which
     // savefiles can hold. Savefiles use pcap_next_ex.
@@ -754,12 +836,45 @@ export class LiveCapture extends Capture {
     warning: string | null,
     timeoutMs: number,
     immediate = false,
+    bufferSize = DEFAULT_BUFFER_SIZE,
   ) {
     super(ptr, precision);
     this.device = device;
     this.warning = warning;
     this.#timeoutMs = timeoutMs;
     this.#immediate = immediate;
+    const s = native().pcap.symbols;
+    // Mapped now, before anything reads the handle; used once batches are read.
+    this.core.ring = LiveRing.attach(this.selectableFd(), {
+      device,
+      linkType: s.pcap_datalink(ptr),
+      snapshot: s.pcap_snapshot(ptr),
+      bufferSize,
+      nano: precision === "nano",
+    });
+  }
+
+  /** @internal */
+  protected override batchRing(): LiveRing | null {
+    const core = this.core;
+    if (core.ring !== null) core.ringInUse = true;
+    return core.ring;
+  }
+
+  /** @internal */
+  protected override packetRing(): LiveRing | null {
+    const core = this.core;
+    if (core.ring !== null && !core.ringInUse) {
+      // libpcap reads this handle: its place in the ring is the one that counts.
+      core.ring.close();
+      core.ring = null;
+    }
+    return core.ring;
+  }
+
+  /** @internal */
+  protected override filterApplied(instructions: readonly BpfInstruction[]): void {
+    this.core.ring?.filterSet(instructions);
   }
 
   /** @internal */
@@ -795,10 +910,16 @@ export class LiveCapture extends Capture {
     return this.#timeoutMs > 0 ? Math.min(1000, this.#timeoutMs) : 1000;
   }
 
+  /** The selectable descriptor (-2: not asked yet); it does not change while the handle lives. */
+  #fd = -2;
+
   /** @internal */
   protected override selectableFd(): number {
-    const f = native().pcap.symbols.pcap_get_selectable_fd;
-    return f ? f(this.core.ptr) : -1;
+    if (this.#fd === -2) {
+      const f = native().pcap.symbols.pcap_get_selectable_fd;
+      this.#fd = f ? f(this.core.ptr) : -1;
+    }
+    return this.#fd;
   }
 
   /**
@@ -822,11 +943,29 @@ export class LiveCapture extends Capture {
       }
     }
     const timeout = this.#timeoutMs > 0 ? this.#timeoutMs : -1;
+    const ring = this.core.ringInUse ? this.core.ring : null;
+    // Blocks a batch kept go back to the kernel first, or poll would report them.
+    ring?.release();
     // After a read that took everything, the next is empty until the descriptor says more.
-    if (drained) pollReadableSync(fd, timeout);
+    // Busy (the ring is read in place): let the next blocks fill for a while first, rather
+    // than wake for each one (each wake costs more CPU than a block's packets; libpcap holds
+    // packets back for up to the read timeout anyway).
+    if (drained) {
+      const pause = ring ? this.busyPauseMs() : 0;
+      if (pause > 0) sleepSync(pause);
+      else pollReadableSync(fd, timeout);
+    }
     const first = read();
-    if (drained || !empty(first)) return first;
-    return pollReadableSync(fd, timeout) ? read() : first;
+    if (!empty(first)) return first;
+    if (drained && !ring) return first;
+    if (!pollReadableSync(fd, timeout)) return first;
+    const again = read();
+    if (ring && empty(again)) {
+      // Woken with nothing to read: an error condition on the socket, as libpcap reports it.
+      const error = ring.socketError();
+      if (error) throw error;
+    }
+    return again;
   }
 
   /** @internal */
@@ -980,5 +1119,6 @@ export class LiveCapture extends Capture {
     if (requireSymbol("pcap_setdirection")(p, directions[direction]) < 0) {
       throw statusError(-1, p, "pcap_setdirection");
     }
+    if (this.core.ring) this.core.ring.direction = directions[direction];
   }
 }

@@ -140,7 +140,15 @@ export function openLive(
       warning = detail || (n.backend.readCString(s.pcap_statustostr(rc)) ?? `warning ${rc}`);
       (options.onWarning ?? ((w: string) => console.warn(`pcap: ${name}: ${w}`)))(warning);
     }
-    const cap = new LiveCapture(p, name, precision, warning, timeout, options.immediate ?? false);
+    const cap = new LiveCapture(
+      p,
+      name,
+      precision,
+      warning,
+      timeout,
+      options.immediate ?? false,
+      options.bufferSize,
+    );
     owned = false;
     try {
       if (options.direction !== undefined) cap.setDirection(options.direction);

@@ -36,13 +36,8 @@ const TPACKET_ALIGNMENT = 16;
 const BLOCK_SIZE = 4 << 20;
 const FRAME_SIZE = 2048;
 
-/**
- * Where the walk reads, from the declared layouts: 32-bit word indexes within a block
- * descriptor and within a packet header (which starts on a 4-byte boundary), and the byte
- * offset of the packet type in the `sockaddr_ll` after the header.
- */
 /** See {@link ringOffsets}. */
-interface RingOffsets {
+export interface RingOffsets {
   readonly status: number;
   readonly numPkts: number;
   readonly first: number;
@@ -54,9 +49,20 @@ interface RingOffsets {
   readonly vlanTci: number;
   readonly ifindex: number;
   readonly pkttype: number;
+  /** 32-bit word index of `tp_snaplen`. */
+  readonly snaplen: number;
+  /** 16-bit word indexes of `tp_mac` and `tp_vlan_tpid`. */
+  readonly mac: number;
+  readonly vlanTpid: number;
 }
 
-function ringOffsets(): RingOffsets {
+/**
+ * Where a ring walk reads, from the declared layouts: 32-bit word indexes within a block
+ * descriptor and within a packet header (which starts on a 4-byte boundary), 16-bit word
+ * indexes for the 16-bit fields, and the byte offset of the packet type in the
+ * `sockaddr_ll` after the header.
+ */
+export function ringOffsets(): RingOffsets {
   const s = structs();
   const bh1 = s.tpacket_block_desc.offsetOf("hdr");
   const v1 = s.tpacket_hdr_v1;
@@ -75,6 +81,9 @@ function ringOffsets(): RingOffsets {
     vlanTci: w(h.offsetOf("hv1") + s.tpacket_hdr_variant1.offsetOf("tp_vlan_tci")),
     ifindex: w(sll + s.sockaddr_ll.offsetOf("sll_ifindex")),
     pkttype: sll + s.sockaddr_ll.offsetOf("sll_pkttype"),
+    snaplen: w(h.offsetOf("tp_snaplen")),
+    mac: h.offsetOf("tp_mac") >> 1,
+    vlanTpid: (h.offsetOf("hv1") + s.tpacket_hdr_variant1.offsetOf("tp_vlan_tpid")) >> 1,
   };
 }
 

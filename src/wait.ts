@@ -12,8 +12,11 @@
 
 import { native, structs } from "./native.ts";
 
-/** `POLLIN`. */
+/** `POLLIN`, and the error conditions `poll(2)` reports whatever was asked. */
 const POLLIN = 1;
+const POLLERR = 8;
+const POLLHUP = 16;
+const POLLNVAL = 32;
 
 /** A wake-up pipe. */
 export class Waker {
@@ -82,7 +85,15 @@ export function pollReadableSync(fd: number, timeoutMs: number): boolean {
   v.setInt16(p.events, POLLIN, le);
   v.setInt16(p.revents, 0, le);
   const r = poll(p.bytes, 1, timeoutMs < 0 ? -1 : Math.floor(timeoutMs)) as number;
-  return r > 0 && (v.getInt16(p.revents, le) & POLLIN) !== 0;
+  // An error condition counts as readable: the read that follows reports it.
+  return r > 0 && (v.getInt16(p.revents, le) & (POLLIN | POLLERR | POLLHUP | POLLNVAL)) !== 0;
+}
+
+/** Blocks the thread for `ms` milliseconds (`poll(2)` on no descriptor). */
+export function sleepSync(ms: number): void {
+  const poll = native().libc?.symbols.poll;
+  if (!poll) return;
+  poll(new Uint8Array(0), 0, Math.max(0, Math.floor(ms)));
 }
 
 /** One `struct pollfd` and where its fields are, reused by {@link pollReadableSync}. */
