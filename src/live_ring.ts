@@ -65,6 +65,16 @@ const DLT_EN10MB = 1;
 const D_IN = 1;
 const D_OUT = 2;
 const ENETDOWN = 100;
+/** `SKF_AD_OFF + SKF_AD_VLAN_TAG` and `+ SKF_AD_VLAN_TAG_PRESENT`, as unsigned `k` values. */
+const SKF_AD_VLAN_TAG = 0xfffff000 + 44;
+const SKF_AD_VLAN_TAG_PRESENT = 0xfffff000 + 48;
+/** `BPF_LD|BPF_B|BPF_ABS`: the form libpcap's filter gives those loads. */
+const LD_B_ABS = 0x30;
+
+/** A load of the VLAN tag (or its presence) the kernel took out of the frame. */
+function isVlanLoad(i: BpfInstruction): boolean {
+  return i.code === LD_B_ABS && (i.k === SKF_AD_VLAN_TAG || i.k === SKF_AD_VLAN_TAG_PRESENT);
+}
 
 /** Columns of one batch: what the walk fills. */
 interface Columns {
@@ -124,6 +134,10 @@ export class LiveRing {
   #direction = 0;
   /** The filter set last (a copy of its instructions), for the packets filtered here. */
   #filter: BpfProgram | null = null;
+  /** Its instructions when it reads the VLAN tag through the kernel's extension loads. */
+  #vlanLoads: readonly BpfInstruction[] | null = null;
+  /** The filter with those loads made constants, by tag (-1: no tag). */
+  #byTag = new Map<number, BpfProgram>();
   /** The kernel refused the filter: every packet is filtered here. */
   #filterAll = false;
   /** Blocks whose packets passed the previous filter only (filtered here). */
@@ -192,8 +206,9 @@ export class LiveRing {
    * ring passed the old one (filtered here), counted as libpcap counts them.
    */
   filterSet(instructions: readonly BpfInstruction[]): void {
-    this.#filter?.dispose();
+    this.#dropFilter();
     this.#filter = BpfProgram.fromInstructions(instructions);
+    this.#vlanLoads = instructions.some(isVlanLoad) ? instructions : null;
     this.#filterAll = getAttachedFilterLength(this.#fd) === 0;
     if (this.#filterAll) return;
     // As pcap_setfilter_linux: walk back from the block before the current one, counting
@@ -377,11 +392,37 @@ export class LiveRing {
     if (this.#filterBlocks > 0) this.#filterBlocks--;
   }
 
-  /** The filter, run here (`pcap_offline_filter`, on the frame as the kernel left it). */
-  #matches(start: number, snap: number, len: number, _vlan: boolean, _tci: number): boolean {
-    // libpcap gives its filter the VLAN tag as auxiliary data; pcap_offline_filter takes
-    // none, so a program testing the tag through the kernel's extension loads fails here.
-    return this.#filter!.matches({ data: this.#bytes.subarray(start, start + snap), length: len });
+  /**
+   * The filter, run here (`pcap_offline_filter`, on the frame as the kernel left it).
+   * libpcap hands its filter the VLAN tag the kernel took out (the extension loads of
+   * "tag present" and "tag"); `pcap_offline_filter` has no such input, so a program with
+   * those loads runs with them replaced by the packet's values as constants.
+   */
+  #matches(start: number, snap: number, len: number, vlan: boolean, tci: number): boolean {
+    let program = this.#filter!;
+    const loads = this.#vlanLoads;
+    if (loads !== null) {
+      const key = vlan ? tci & 0x0fff : -1;
+      let p = this.#byTag.get(key);
+      if (p === undefined) {
+        p = BpfProgram.fromInstructions(loads.map((i) =>
+          isVlanLoad(i)
+            ? { code: 0x00, jt: 0, jf: 0, k: i.k === SKF_AD_VLAN_TAG ? Math.max(key, 0) : +vlan }
+            : i
+        ));
+        this.#byTag.set(key, p);
+      }
+      program = p;
+    }
+    return program.matches({ data: this.#bytes.subarray(start, start + snap), length: len });
+  }
+
+  #dropFilter(): void {
+    this.#filter?.dispose();
+    this.#filter = null;
+    this.#vlanLoads = null;
+    for (const p of this.#byTag.values()) p.dispose();
+    this.#byTag.clear();
   }
 
   /** Copies the walked packets out of the ring, block range by block range. */
@@ -418,8 +459,7 @@ export class LiveRing {
     const buf = this.#buffer;
     if (buf === null) return;
     this.#buffer = null;
-    this.#filter?.dispose();
-    this.#filter = null;
+    this.#dropFilter();
     (buf as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0);
     this.#words = new Int32Array(0);
     this.#halves = new Uint16Array(0);

@@ -3,7 +3,8 @@
 // ring), one committed to libpcap by reading it packet by packet first. Frames are injected
 // on lo: plain, 802.1Q-tagged (the kernel takes the tag out; both must put it back), longer
 // than the snapshot length, and some the filter rejects, sent before and after the filter is
-// set (libpcap filters the blocks already in the ring itself).
+// set (libpcap filters the blocks already in the ring itself). EtherTypes 0x88b7/0x88b8 and
+// VLANs 7/8 are this file's own (other tests send 0x88b5 on lo).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type LiveCapture, openLive, type Packet, type PacketBatch } from "../mod.ts";
@@ -13,7 +14,7 @@ const skip = netnsUnavailable() ?? false;
 if (skip) console.log(`live ring tests skipped: ${skip}`);
 
 /** A frame with an 802.1Q tag (VLAN `vid`) in front of EtherType `type`. */
-function tagged(seq: number, size: number, vid: number, type = 0x88b5): Uint8Array {
+function tagged(seq: number, size: number, vid: number, type = 0x88b7): Uint8Array {
   const plain = frame(seq, size - 4, type);
   const f = new Uint8Array(size);
   f.set(plain.subarray(0, 12), 0);
@@ -98,21 +99,25 @@ describe("batches read in place from libpcap's ring", { skip }, () => {
         try {
           const base = 1000 * (reuse ? 1 : 2) + (precision === "nano" ? 500 : 0);
           // Before the filter: rejected frames, and frames it accepts.
-          for (let i = 0; i < 20; i++) tx.inject(frame(base + i, 80, 0x88b6));
-          for (let i = 0; i < 10; i++) tx.inject(frame(base + 20 + i, 90 + i * 40));
-          ring.setFilter("ether proto 0x88b5 or (vlan and ether[16:2] = 0x88b5)");
-          ref.setFilter("ether proto 0x88b5 or (vlan and ether[16:2] = 0x88b5)");
+          for (let i = 0; i < 20; i++) tx.inject(frame(base + i, 80, 0x88b8));
+          for (let i = 0; i < 10; i++) tx.inject(frame(base + 20 + i, 90 + i * 40, 0x88b7));
+          // "vlan 7" tests the tag the kernel took out (its extension loads): where the
+          // filter runs in user space, libpcap hands the tag to it.
+          ring.setFilter("ether proto 0x88b7 or vlan 7");
+          ref.setFilter("ether proto 0x88b7 or vlan 7");
           const sent: Uint8Array[] = [];
           for (let i = 0; i < 60; i++) {
             const seq = base + 100 + i;
             const size = 64 + ((i * 53) % 400);
+            // Tagged frames carry 0x88b8: only the VLAN 7 ones pass.
+            const vid = 7 + (i % 2);
             const f = i % 3 === 0
-              ? tagged(seq, size, 5 + (i % 2))
+              ? tagged(seq, size, vid, 0x88b8)
               : i % 7 === 0
-              ? frame(seq, size, 0x88b6)
-              : frame(seq, size);
+              ? frame(seq, size, 0x88b8)
+              : frame(seq, size, 0x88b7);
             tx.inject(f);
-            if (!(i % 3 !== 0 && i % 7 === 0)) sent.push(f);
+            if (i % 3 === 0 ? vid === 7 : i % 7 !== 0) sent.push(f);
           }
           const fromRing = drainRing(ring, 10 + sent.length, reuse);
           const fromLibpcap = drainLibpcap(ref, fromRing.length);
@@ -125,7 +130,7 @@ describe("batches read in place from libpcap's ring", { skip }, () => {
             assert.equal(tail[i].data, hex(f.subarray(0, 120)));
           });
           if (precision === "micro") assert.ok(tail.every((p) => p.nanoseconds % 1000 === 0));
-          assert.ok(!fromRing.some((p) => p.data.slice(24, 28) === "88b6"), "rejected frames");
+          assert.ok(!fromRing.some((p) => p.data.slice(24, 28) === "88b8"), "rejected frames");
         } finally {
           ring.close();
           ref.close();
@@ -136,10 +141,10 @@ describe("batches read in place from libpcap's ring", { skip }, () => {
   }
 
   test('setDirection("in") and a filter set before any traffic: equal to libpcap', () => {
-    const [ring, ref] = openPair({ direction: "in", filter: "ether proto 0x88b5" });
+    const [ring, ref] = openPair({ direction: "in", filter: "ether proto 0x88b7" });
     const tx = openLive("lo");
     try {
-      const frames = Array.from({ length: 30 }, (_, i) => frame(3000 + i, 60 + i));
+      const frames = Array.from({ length: 30 }, (_, i) => frame(3000 + i, 60 + i, 0x88b7));
       for (const f of frames) tx.inject(f);
       const fromRing = drainRing(ring, frames.length, true);
       assertSame(fromRing, drainLibpcap(ref, frames.length));
@@ -152,10 +157,10 @@ describe("batches read in place from libpcap's ring", { skip }, () => {
   });
 
   test("a reuse batch is a view of the ring; next, dispatch and loop then read the ring too", () => {
-    const cap = openLive("lo", { timeout: 20, filter: "ether proto 0x88b5" });
+    const cap = openLive("lo", { timeout: 20, filter: "ether proto 0x88b7" });
     const tx = openLive("lo");
     try {
-      const frames = Array.from({ length: 12 }, (_, i) => frame(4000 + i, 70 + i));
+      const frames = Array.from({ length: 12 }, (_, i) => frame(4000 + i, 70 + i, 0x88b7));
       for (const f of frames) tx.inject(f);
       let batch: PacketBatch | null = null;
       const end = Date.now() + 5000;
@@ -189,10 +194,10 @@ describe("batches read in place from libpcap's ring", { skip }, () => {
   });
 
   test("columnBatches() reads the ring and gets every frame once", async () => {
-    const cap = openLive("lo", { timeout: 20, filter: "ether proto 0x88b5" });
+    const cap = openLive("lo", { timeout: 20, filter: "ether proto 0x88b7" });
     const tx = openLive("lo");
     try {
-      const frames = Array.from({ length: 500 }, (_, i) => frame(5000 + i, 60 + (i % 900)));
+      const frames = Array.from({ length: 500 }, (_, i) => frame(5000 + i, 60 + (i % 900), 0x88b7));
       const got: string[] = [];
       const reading = (async () => {
         for await (const batch of cap.columnBatches({ reuse: true })) {
