@@ -431,11 +431,13 @@ export class LiveRing {
     for (let r = 0; r < ranges.length; r += 3) total += ranges[r + 2] - ranges[r + 1];
     const out = new Uint8Array(total);
     const offsets = cols.offsets;
+    const memcpy = native().libc!.symbols.memcpy;
     let pos = 0;
     for (let r = 0; r < ranges.length; r += 3) {
       const first = ranges[r], from = ranges[r + 1], to = ranges[r + 2];
       const last = r + 3 < ranges.length ? ranges[r + 3] : n;
-      out.set(this.#bytes.subarray(from, to), pos);
+      // libc's memcpy: a typed-array copy out of the mapped memory costs Bun about a ns a byte.
+      memcpy(out.subarray(pos, pos + to - from), this.#addr + from, to - from);
       const shift = pos - from;
       for (let i = first; i < last; i++) offsets[i] += shift;
       pos += to - from;
