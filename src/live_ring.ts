@@ -405,11 +405,13 @@ export class LiveRing {
       const key = vlan ? tci & 0x0fff : -1;
       let p = this.#byTag.get(key);
       if (p === undefined) {
-        p = BpfProgram.fromInstructions(loads.map((i) =>
-          isVlanLoad(i)
-            ? { code: 0x00, jt: 0, jf: 0, k: i.k === SKF_AD_VLAN_TAG ? Math.max(key, 0) : +vlan }
-            : i
-        ));
+        p = BpfProgram.fromInstructions(
+          loads.map((i) =>
+            isVlanLoad(i)
+              ? { code: 0x00, jt: 0, jf: 0, k: i.k === SKF_AD_VLAN_TAG ? Math.max(key, 0) : +vlan }
+              : i
+          ),
+        );
         this.#byTag.set(key, p);
       }
       program = p;
