@@ -220,3 +220,24 @@ export function emptyBatch(linkType: number): PacketBatch {
   const f = new Float64Array(0);
   return new PacketBatch(linkType, new Uint8Array(0), 0, z, z, z, f, f);
 }
+
+/** @internal Columns a reader fills for one batch (each at least as long as the batch). */
+export interface Columns {
+  readonly offsets: Uint32Array;
+  readonly caplens: Uint32Array;
+  readonly lengths: Uint32Array;
+  readonly seconds: Float64Array;
+  readonly nanos: Float64Array;
+}
+
+/** @internal Fresh columns for `n` packets (at least 1). */
+export function newColumns(n: number): Columns {
+  n = Math.max(1, n);
+  return {
+    offsets: new Uint32Array(n),
+    caplens: new Uint32Array(n),
+    lengths: new Uint32Array(n),
+    seconds: new Float64Array(n),
+    nanos: new Float64Array(n),
+  };
+}

@@ -31,29 +31,30 @@
  * @module
  */
 
-import { PacketBatch } from "./batch.ts";
+import { type Columns, newColumns, PacketBatch } from "./batch.ts";
 import { BpfProgram } from "./filter.ts";
 import type { BpfInstruction } from "./filter.ts";
 import { ErrorCode, PcapError } from "./errors.ts";
 import { cString, native } from "./native.ts";
 import type { Packet } from "./packet.ts";
-import { ringOffsets } from "./packet_ring.ts";
+import {
+  MAP_SHARED,
+  PACKET_OUTGOING,
+  PACKET_VERSION,
+  PROT_READ_WRITE,
+  ringOffsets,
+  SOL_PACKET,
+  STATUS_USER,
+  STATUS_VLAN_VALID,
+  TPACKET_V3,
+} from "./packet_ring.ts";
 import type { RingOffsets } from "./packet_ring.ts";
 
 const SOL_SOCKET = 1;
 const SO_ERROR = 4;
 /** `SO_GET_FILTER` (= `SO_ATTACH_FILTER`): with a zero length, the attached program's length. */
 const SO_GET_FILTER = 26;
-const SOL_PACKET = 263;
-const PACKET_VERSION = 10;
-const TPACKET_V3 = 2;
-const PROT_READ_WRITE = 3;
-const MAP_SHARED = 1;
-/** `TP_STATUS_USER`. */
-const STATUS_USER = 1;
-const STATUS_VLAN_VALID = 0x10;
 const STATUS_VLAN_TPID_VALID = 0x40;
-const PACKET_OUTGOING = 4;
 const ETH_P_8021Q = 0x8100;
 /** `MAXIMUM_SNAPLEN`: libpcap's `TPACKET_V3` "frame" (and so its block) size. */
 const FRAME_SIZE = 262144;
@@ -74,25 +75,6 @@ const LD_B_ABS = 0x30;
 /** A load of the VLAN tag (or its presence) the kernel took out of the frame. */
 function isVlanLoad(i: BpfInstruction): boolean {
   return i.code === LD_B_ABS && (i.k === SKF_AD_VLAN_TAG || i.k === SKF_AD_VLAN_TAG_PRESENT);
-}
-
-/** Columns of one batch: what the walk fills. */
-interface Columns {
-  offsets: Uint32Array;
-  caplens: Uint32Array;
-  lengths: Uint32Array;
-  seconds: Float64Array;
-  nanos: Float64Array;
-}
-
-function newColumns(n: number): Columns {
-  return {
-    offsets: new Uint32Array(n),
-    caplens: new Uint32Array(n),
-    lengths: new Uint32Array(n),
-    seconds: new Float64Array(n),
-    nanos: new Float64Array(n),
-  };
 }
 
 /** What {@link LiveRing.attach} needs to know about the handle. */

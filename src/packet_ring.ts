@@ -20,17 +20,17 @@ import { openPacketSocket, packetSocketsAvailable } from "./packet_socket.ts";
 
 const SOL_SOCKET = 1;
 const SO_ATTACH_FILTER = 26;
-const SOL_PACKET = 263;
+export const SOL_PACKET = 263;
 const PACKET_RX_RING = 5;
-const PACKET_VERSION = 10;
-const TPACKET_V3 = 2;
-const PROT_READ_WRITE = 3;
-const MAP_SHARED = 1;
+export const PACKET_VERSION = 10;
+export const TPACKET_V3 = 2;
+export const PROT_READ_WRITE = 3;
+export const MAP_SHARED = 1;
 /** `TP_STATUS_USER`: the block belongs to user space. */
-const STATUS_USER = 1;
+export const STATUS_USER = 1;
 /** `TP_STATUS_VLAN_VALID`. */
-const STATUS_VLAN_VALID = 0x10;
-const PACKET_OUTGOING = 4;
+export const STATUS_VLAN_VALID = 0x10;
+export const PACKET_OUTGOING = 4;
 /** `TPACKET_ALIGNMENT`: `sockaddr_ll` follows a `tpacket3_hdr` at its size rounded up to this. */
 const TPACKET_ALIGNMENT = 16;
 const BLOCK_SIZE = 4 << 20;

@@ -19,7 +19,13 @@ import type { Ptr } from "../ffi/types.ts";
 import type { FieldReader } from "../ffi/layout.ts";
 import { cString, native, structs } from "./native.ts";
 import { Packet } from "./packet.ts";
-import { emptyBatch, PacketBatch, type PacketBatchBuilder } from "./batch.ts";
+import {
+  type Columns,
+  emptyBatch,
+  newColumns,
+  PacketBatch,
+  type PacketBatchBuilder,
+} from "./batch.ts";
 
 const TWO32 = 4294967296;
 
@@ -442,26 +448,6 @@ function recordHeader(): RecordHeader {
     frac: h.reader("tv_usec") as FieldReader<number>,
     caplen: h.reader("caplen") as FieldReader<number>,
     len: h.reader("len") as FieldReader<number>,
-  };
-}
-
-/** Columns for the records of one batch (each at least as long as the batch). */
-interface Columns {
-  readonly offsets: Uint32Array;
-  readonly caplens: Uint32Array;
-  readonly lengths: Uint32Array;
-  readonly seconds: Float64Array;
-  readonly nanos: Float64Array;
-}
-
-function newColumns(n: number): Columns {
-  n = Math.max(1, n);
-  return {
-    offsets: new Uint32Array(n),
-    caplens: new Uint32Array(n),
-    lengths: new Uint32Array(n),
-    seconds: new Float64Array(n),
-    nanos: new Float64Array(n),
   };
 }
 
