@@ -36,7 +36,7 @@ import { BpfProgram } from "./filter.ts";
 import type { BpfInstruction } from "./filter.ts";
 import { ErrorCode, PcapError } from "./errors.ts";
 import { cString, native } from "./native.ts";
-import type { Packet } from "./packet.ts";
+import { Packet } from "./packet.ts";
 import {
   MAP_SHARED,
   PACKET_OUTGOING,
@@ -125,6 +125,8 @@ export class LiveRing {
   /** Blocks whose packets passed the previous filter only (filtered here). */
   #filterBlocks = 0;
   #recycled: Columns = newColumns(256);
+  /** The columns of `next()`'s one packet. */
+  #one: Columns = newColumns(1);
 
   private constructor(
     fd: number,
@@ -226,17 +228,13 @@ export class LiveRing {
    * number of packets, as `pcap_dispatch` would return it.
    */
   read(max: number, reuse: boolean, linkType: number): { batch: PacketBatch; status: number } {
-    this.release();
-    if (this.#buffer === null) throw new PcapError(ErrorCode.CLOSED, "The capture is closed");
+    this.#begin();
     const limit = max < 0 ? 0x7fffffff : max;
     // How many packets are ready (to size the columns), block descriptors only.
     const o = this.#at, w = this.#words, cc = this.#blocks, blockWords = BLOCK_SIZE >> 2;
     let ready = this.#left;
-    for (let i = 0, b = this.#block; ready < limit && i < cc; i++) {
-      if (i === 0 && this.#left > 0) {
-        b = b + 1 === cc ? 0 : b + 1;
-        continue;
-      }
+    let b = ready > 0 ? (this.#block + 1) % cc : this.#block;
+    for (let i = ready > 0 ? 1 : 0; ready < limit && i < cc; i++) {
       if ((Atomics.load(w, b * blockWords + o.status) & STATUS_USER) === 0) break;
       ready += w[b * blockWords + o.numPkts];
       b = b + 1 === cc ? 0 : b + 1;
@@ -248,7 +246,8 @@ export class LiveRing {
       cols = this.#recycled = newColumns(Math.max(ready, 2 * cols.offsets.length));
     }
     const ranges: number[] = [];
-    const n = this.#walk(limit, cols, reuse ? null : ranges);
+    // No more than the columns hold (the kernel may have handed over a block since).
+    const n = this.#walk(Math.min(limit, cols.offsets.length), cols, reuse ? null : ranges);
     let bytes = this.#bytes;
     if (!reuse && n > 0) bytes = this.#copyOut(cols, n, ranges);
     const batch = new PacketBatch(
@@ -266,8 +265,18 @@ export class LiveRing {
 
   /** The next packet, copied out, or null when the kernel has handed nothing over. */
   next(linkType: number): Packet | null {
-    const { batch } = this.read(1, false, linkType);
-    return batch.length > 0 ? batch.packet(0) : null;
+    this.#begin();
+    const c = this.#one;
+    if (this.#walk(1, c, null) === 0) return null;
+    const at = c.offsets[0], caplen = c.caplens[0];
+    const data = this.#bytes.slice(at, at + caplen);
+    return new Packet(c.seconds[0], c.nanos[0], caplen, c.lengths[0], data, linkType);
+  }
+
+  /** Before a read: the blocks a batch kept go back; a closed ring throws. */
+  #begin(): void {
+    this.release();
+    if (this.#buffer === null) throw new PcapError(ErrorCode.CLOSED, "The capture is closed");
   }
 
   /**
